@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "hfs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hfs", targets: ["hfs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "HFSCore", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSFormat", dependencies: [
+            "HFSCore", "CLZ4", "CZlib",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSServer", dependencies: [
+            "HFSCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSMetadata", dependencies: [
+            "HFSCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSNamenode", dependencies: [
+            "HFSCore", "HFSMetadata", "HFSServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSDatanode", dependencies: [
+            "HFSCore", "HFSFormat", "HFSServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSClient", dependencies: [
+            "HFSCore", "HFSFormat",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "hfs", dependencies: [
+            "HFSCore", "HFSClient", "HFSNamenode", "HFSDatanode",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "HFSCoreTests", dependencies: ["HFSCore"]),
+        .testTarget(name: "HFSFormatTests", dependencies: ["HFSFormat"]),
+        .testTarget(name: "HFSMetadataTests", dependencies: ["HFSMetadata"]),
+        .testTarget(name: "HFSNamenodeTests", dependencies: ["HFSNamenode"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HFSCore"]),
+    ]
+)

@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import HFSCore
+import HFSFormat
+import NIOCore
+import NIOFoundationCompat
+
+/// Where read bytes go: called once per verified frame, in order.
+public typealias ReadSink = (ByteBuffer) throws -> Void
+
+extension HFSClient {
+    /// Reads a whole file, verifying every frame. Each extent is read from its first replica;
+    /// on a checksum mismatch, a refused or broken connection, the read resumes at the same frame
+    /// on the next replica. No unverified byte reaches `sink`.
+    public func read(_ file: FileLocations, into sink: ReadSink) async throws {
+        guard file.status.type == .file else { throw HFSError(.isADirectory, "is a directory: \(file.status.path)") }
+        let decoder = FrameDecoder()
+        var total: Int64 = 0
+        for e in file.extents {
+            total += try await readExtent(e, path: file.status.path, decoder: decoder, sink: sink)
+        }
+        guard total == file.status.size else {
+            throw HFSError(.corrupt, "\(file.status.path): read \(total) bytes, the namenode says \(file.status.size)")
+        }
+    }
+
+    private func readExtent(_ e: ExtentLocation, path: String, decoder: FrameDecoder, sink: ReadSink) async throws -> Int64 {
+        let start = e.extent.offset, end = e.extent.offset + e.extent.storedLength
+        var pos = start
+        var logical: Int64 = 0
+        var failures: [String] = []
+        for replica in e.replicas where pos < end {
+            do {
+                var req = HTTPClientRequest(url: "http://\(replica.address)/api/v1/blocks/\(e.extent.block)?offset=\(pos)&length=\(end - pos)")
+                req.method = .GET
+                let response: HTTPClientResponse
+                do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+                    throw HFSError(.unavailable, Self.describe(error))
+                }
+                guard response.status == .ok else {
+                    let bytes = try await response.body.collect(upTo: 1 << 20)
+                    throw Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(replica.id)")
+                }
+                var parser = FrameStreamParser()
+                var out = ByteBuffer()
+                for try await chunk in response.body {
+                    parser.append(chunk)
+                    while let frame = try parser.next() {
+                        out.clear()
+                        try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &out) }
+                        try sink(out)
+                        pos += Int64(frame.header.frameLength)
+                        logical += Int64(frame.header.logicalLength)
+                    }
+                }
+                try parser.finish()
+                guard pos == end else { throw HFSError(.corrupt, "short read: \(end - pos) bytes missing") }
+            } catch let error as HFSError where error.code == .io && error.message.hasPrefix("local:") {
+                throw error  // the local side failed (disk full...): another replica will not help
+            } catch {
+                failures.append("\(replica.id): \(Self.describe(error))")
+            }
+        }
+        guard pos == end else {
+            let why = failures.isEmpty ? "no live replica" : failures.joined(separator: "; ")
+            throw HFSError(e.replicas.isEmpty ? .unavailable : .corrupt,
+                           "cannot read \(path): block \(e.extent.block): \(why)")
+        }
+        guard logical == e.extent.logicalLength else {
+            throw HFSError(.corrupt, "\(path): block \(e.extent.block) gave \(logical) bytes, expected \(e.extent.logicalLength)")
+        }
+        return logical
+    }
+}
+
+/// A local file being written by `get`: written under a temporary name and renamed into place
+/// only once every byte is verified, so a failed get leaves no half file behind.
+public final class LocalFileSink: @unchecked Sendable {
+    let fd: Int32
+    let path: String
+    let temp: String
+    private var done = false
+
+    public init(path: String) throws {
+        self.path = path
+        self.temp = (path as NSString).deletingLastPathComponent.appending("/.\((path as NSString).lastPathComponent).hfs-\(getpid()).tmp")
+        fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HFSError(.io, "local: cannot create \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit {
+        close(fd)
+        if !done { unlink(temp) }
+    }
+
+    public func write(_ buffer: ByteBuffer) throws {
+        try buffer.withUnsafeReadableBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw HFSError(.io, "local: write \(path): \(String(cString: strerror(errno)))")
+                }
+                off += n
+            }
+        }
+    }
+
+    public func commit() throws {
+        guard rename(temp, path) == 0 else { throw HFSError(.io, "local: rename to \(path): \(String(cString: strerror(errno)))") }
+        done = true
+    }
+}

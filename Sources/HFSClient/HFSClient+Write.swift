@@ -1,0 +1,320 @@
+import AsyncHTTPClient
+import Foundation
+import HFSCore
+import HFSFormat
+import NIOCore
+import NIOFoundationCompat
+
+public struct PutOptions: Sendable {
+    public var overwrite = false
+    /// nil: the cluster's replication.
+    public var replication: Int?
+    /// nil: the cluster's codec policy.
+    public var codec: CodecPolicy?
+    public init(overwrite: Bool = false, replication: Int? = nil, codec: CodecPolicy? = nil) {
+        self.overwrite = overwrite; self.replication = replication; self.codec = codec
+    }
+}
+
+/// Where the bytes of one put come from.
+public enum PutSource: Sendable {
+    case file(String)
+    case stdin
+}
+
+public struct PutItem: Sendable {
+    public var source: PutSource
+    public var remote: HFSPath
+    public init(source: PutSource, remote: HFSPath) { self.source = source; self.remote = remote }
+}
+
+public struct PutSummary: Sendable {
+    public var files = 0
+    public var logicalBytes: Int64 = 0
+    public var storedBytes: Int64 = 0
+}
+
+extension HFSClient {
+    /// Stores every item. Small files travel in batches appended to packed blocks, one namenode
+    /// commit per batch, several batches in flight; large files are streamed frame by frame into
+    /// dedicated blocks and never held in memory. A file is visible once its commit returns.
+    public func put(_ items: [PutItem], options: PutOptions) async throws -> PutSummary {
+        let cluster = try await info()
+        let replication = options.replication ?? cluster.replication
+        guard (1...Limits.replicationMax).contains(replication) else {
+            throw HFSError.invalid("--replication \(replication) is outside 1...\(Limits.replicationMax)")
+        }
+        let policy = options.codec ?? cluster.codec
+        let ctx = WriteContext(client: self, replication: replication, policy: policy, blockSizeBytes: cluster.blockSizeBytes,
+                               smallFileBytesMax: Int(cluster.smallFileBytesMax), overwrite: options.overwrite)
+        var summary = PutSummary()
+        let encoder = FrameEncoder(policy: policy)
+        var batch = PackedBatch()
+        try await withThrowingTaskGroup(of: PutSummary.self) { group in
+            var inFlight = 0
+            func dispatch(_ b: PackedBatch) async throws {
+                if inFlight >= Limits.packedBatchesInFlightMax {
+                    if let s = try await group.next() { summary.add(s) }
+                    inFlight -= 1
+                }
+                group.addTask { try await ctx.upload(b) }
+                inFlight += 1
+            }
+            for item in items {
+                let mtime = Date().timeIntervalSince1970
+                let source = try LocalSource.open(item.source)
+                defer { source.close() }
+                let prefix = try source.readPrefix(upTo: ctx.smallFileBytesMax + 1)
+                if prefix.count <= ctx.smallFileBytesMax {
+                    batch.add(remote: item.remote, bytes: prefix, mtime: mtime, encoder: encoder)
+                    if batch.isFull { try await dispatch(batch); batch = PackedBatch() }
+                } else {
+                    summary.add(try await ctx.uploadLarge(source: source, prefix: prefix, remote: item.remote, mtime: mtime))
+                }
+            }
+            if !batch.files.isEmpty { try await dispatch(batch) }
+            for try await s in group { summary.add(s) }
+        }
+        return summary
+    }
+}
+
+extension PutSummary {
+    mutating func add(_ o: PutSummary) {
+        files += o.files; logicalBytes += o.logicalBytes; storedBytes += o.storedBytes
+    }
+}
+
+/// Small files framed into one request body, with where each file sits in it.
+struct PackedBatch: Sendable {
+    struct File: Sendable {
+        var remote: HFSPath
+        var size: Int64
+        var relativeOffset: Int64
+        var storedLength: Int64
+        var mtime: Double
+    }
+    var files: [File] = []
+    var body = ByteBuffer()
+
+    var isFull: Bool { files.count >= Limits.packedBatchFilesMax || body.readableBytes >= Limits.packedBatchBytesMax }
+
+    mutating func add(remote: HFSPath, bytes: [UInt8], mtime: Double, encoder: FrameEncoder) {
+        let start = Int64(body.readableBytes)
+        let compressed = ImageMagic.isCompressedFormat(bytes.prefix(ImageMagic.prefixBytesMax))
+        let stored = bytes.withUnsafeBytes { encoder.encode($0, isCompressedFormat: compressed, into: &body) }
+        files.append(File(remote: remote, size: Int64(bytes.count), relativeOffset: start, storedLength: Int64(stored), mtime: mtime))
+    }
+}
+
+/// Everything one put needs on its tasks.
+struct WriteContext: Sendable {
+    let client: HFSClient
+    let replication: Int
+    let policy: CodecPolicy
+    let blockSizeBytes: Int64
+    let smallFileBytesMax: Int
+    let overwrite: Bool
+
+    /// Appends a batch to a packed block (retrying on another block when one is full or its
+    /// pipeline fails), then commits its files in one namenode request.
+    func upload(_ batch: PackedBatch) async throws -> PutSummary {
+        var ack: AppendResponse?
+        var block: Int64 = 0
+        if batch.body.readableBytes > 0 {
+            var full: Int64?
+            var exclude: [String] = []
+            var lastError: HFSError?
+            for _ in 0..<4 {
+                let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude))
+                full = nil
+                do {
+                    ack = try await client.appendToPipeline(alloc, kind: .packed, body: .bytes(batch.body))
+                    block = alloc.block
+                    break
+                } catch let e as HFSError where e.code == .conflict && e.message.hasSuffix("is full") {
+                    full = alloc.block
+                } catch let e as HFSError where e.code == .unavailable {
+                    lastError = e
+                    if let first = alloc.pipeline.first, e.message.hasPrefix("cannot reach datanode \(first.id)") { exclude.append(first.id) }
+                }
+            }
+            guard ack != nil else { throw lastError ?? HFSError(.unavailable, "no packed block could take a batch of \(batch.files.count) files") }
+        }
+        var files: [NewFile] = []
+        var summary = PutSummary()
+        for f in batch.files {
+            let extents = f.size == 0 ? [] : [Extent(block: block, offset: ack!.offset + f.relativeOffset, storedLength: f.storedLength, logicalLength: f.size)]
+            files.append(NewFile(path: f.remote.description, size: f.size, storedSize: f.storedLength, replication: replication,
+                                 codec: policy.rawValue, mtime: f.mtime, extents: extents))
+            summary.files += 1; summary.logicalBytes += f.size; summary.storedBytes += f.storedLength
+        }
+        let acks = ack.map { [BlockAck(block: block, length: $0.offset + $0.storedLength, nodes: $0.nodes)] } ?? []
+        try await client.commit(files, acks: acks, overwrite: overwrite)
+        return summary
+    }
+
+    /// Streams a large file into dedicated blocks of `blockSizeBytes` logical bytes each, then
+    /// commits it.
+    func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double) async throws -> PutSummary {
+        let producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
+        var extents: [Extent] = []
+        var acks: [BlockAck] = []
+        var stored: Int64 = 0
+        while !producer.atEnd {
+            let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication))
+            producer.startBlock(limit: blockSizeBytes)
+            let answer = try await client.appendToPipeline(alloc, kind: .dedicated,
+                                                           body: .stream(FrameBody(producer: producer), length: .unknown))
+            try producer.check()
+            extents.append(Extent(block: alloc.block, offset: answer.offset, storedLength: answer.storedLength, logicalLength: producer.blockLogicalBytes))
+            acks.append(BlockAck(block: alloc.block, length: answer.offset + answer.storedLength, nodes: answer.nodes))
+            stored += answer.storedLength
+        }
+        let size = producer.totalLogicalBytes
+        try await client.commit([NewFile(path: remote.description, size: size, storedSize: stored, replication: replication,
+                                         codec: policy.rawValue, mtime: mtime, extents: extents)], acks: acks, overwrite: overwrite)
+        return PutSummary(files: 1, logicalBytes: size, storedBytes: stored)
+    }
+}
+
+extension HFSClient {
+    /// Sends frames to the first node of a pipeline, which forwards them down the rest.
+    func appendToPipeline(_ alloc: AllocateBlockResponse, kind: BlockKind, body: HTTPClientRequest.Body) async throws -> AppendResponse {
+        guard let primary = alloc.pipeline.first else { throw HFSError(.unavailable, "empty pipeline for block \(alloc.block)") }
+        var req = HTTPClientRequest(url: "http://\(primary.address)/api/v1/blocks/\(alloc.block)/append")
+        req.method = .POST
+        req.headers.add(name: "x-hfs-pipeline", value: alloc.pipeline.dropFirst().map { "\($0.id)@\($0.address)" }.joined(separator: ","))
+        req.headers.add(name: "x-hfs-kind", value: kind.rawValue)
+        req.body = body
+        let response: HTTPClientResponse
+        do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+            if let e = error as? HFSError { throw e }
+            throw HFSError(.unavailable, "cannot reach datanode \(primary.id) at \(primary.address): \(Self.describe(error))")
+        }
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else { throw Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(primary.id)") }
+        let answer = try JSONDecoder().decode(AppendResponse.self, from: bytes)
+        guard Set(answer.nodes) == Set(alloc.pipeline.map(\.id)) else {
+            throw HFSError(.unavailable, "block \(alloc.block): pipeline acknowledged by \(answer.nodes) only")
+        }
+        return answer
+    }
+}
+
+/// A local file or stdin, read sequentially with a reused buffer.
+final class LocalSource: @unchecked Sendable {
+    let fd: Int32
+    let name: String
+    private let owned: Bool
+    private(set) var eof = false
+
+    private init(fd: Int32, name: String, owned: Bool) { self.fd = fd; self.name = name; self.owned = owned }
+
+    static func open(_ s: PutSource) throws -> LocalSource {
+        switch s {
+        case .stdin: return LocalSource(fd: 0, name: "stdin", owned: false)
+        case .file(let path):
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw HFSError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))") }
+            return LocalSource(fd: fd, name: path, owned: true)
+        }
+    }
+
+    func close() { if owned { Glibc.close(fd) } }
+
+    /// Reads up to `count` bytes into `dst`; fewer only at end of input.
+    func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < dst.count {
+            let n = Glibc.read(fd, dst.baseAddress! + done, dst.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HFSError(.io, "read \(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { eof = true; break }
+            done += n
+        }
+        return done
+    }
+
+    func readPrefix(upTo count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let n = try out.withUnsafeMutableBytes { try read(into: $0) }
+        out.removeLast(count - n)
+        return out
+    }
+}
+
+/// Produces the frames of a large file block by block: it holds one frame's worth of logical
+/// bytes read ahead (so it knows whether more input follows) and encodes a frame per `next()`.
+final class FrameProducer: @unchecked Sendable {
+    let source: LocalSource
+    let encoder: FrameEncoder
+    private var prefix: [UInt8]
+    private var prefixUsed = 0
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Limits.frameLogicalBytesMax, alignment: 16)
+    private var pending = 0
+    private let isCompressedFormat: Bool
+    private var limit: Int64 = 0
+    private(set) var blockLogicalBytes: Int64 = 0
+    private(set) var totalLogicalBytes: Int64 = 0
+    private var failure: (any Error)?
+
+    init(source: LocalSource, prefix: [UInt8], policy: CodecPolicy) throws {
+        self.source = source
+        self.prefix = prefix
+        self.encoder = FrameEncoder(policy: policy)
+        self.isCompressedFormat = ImageMagic.isCompressedFormat(prefix.prefix(ImageMagic.prefixBytesMax))
+        try refill()
+    }
+    deinit { scratch.deallocate() }
+
+    /// True once every byte of input has been handed out.
+    var atEnd: Bool { pending == 0 }
+
+    func startBlock(limit: Int64) { self.limit = limit; blockLogicalBytes = 0 }
+
+    /// Rethrows a read error that ended a block's body early.
+    func check() throws { if let failure { throw failure } }
+
+    private func refill() throws {
+        while pending < scratch.count {
+            if prefixUsed < prefix.count {
+                let n = min(scratch.count - pending, prefix.count - prefixUsed)
+                prefix.withUnsafeBytes { (scratch.baseAddress! + pending).copyMemory(from: $0.baseAddress! + prefixUsed, byteCount: n) }
+                prefixUsed += n
+                pending += n
+                if prefixUsed == prefix.count { prefix = []; prefixUsed = 0 }
+            } else if !source.eof {
+                pending += try source.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[pending...]))
+            } else {
+                return
+            }
+        }
+    }
+
+    func next() -> ByteBuffer? {
+        guard pending > 0, blockLogicalBytes < limit, failure == nil else { return nil }
+        let n = Int(min(Int64(pending), limit - blockLogicalBytes))
+        var out = ByteBuffer()
+        out.reserveCapacity(n + FrameHeader.size + 64)
+        _ = encoder.encode(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), isCompressedFormat: isCompressedFormat, into: &out)
+        if n < pending { memmove(scratch.baseAddress!, scratch.baseAddress! + n, pending - n) }
+        pending -= n
+        blockLogicalBytes += Int64(n)
+        totalLogicalBytes += Int64(n)
+        do { try refill() } catch { failure = error }
+        return out
+    }
+}
+
+struct FrameBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let producer: FrameProducer
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let producer: FrameProducer
+        mutating func next() async throws -> ByteBuffer? { producer.next() }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(producer: producer) }
+}

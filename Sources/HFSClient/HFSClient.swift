@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import Foundation
+import HFSCore
+import NIOCore
+import NIOFoundationCompat
+
+/// The hfs client library used by the CLI, tests and any Swift program: metadata calls to the
+/// namenode, framed and checksummed writes through datanode pipelines (small files batched into
+/// packed blocks, large files streamed into dedicated blocks), verified reads with failover
+/// between replicas. Bytes never pass through the namenode.
+///
+/// Call ``shutdown()`` when done.
+public final class HFSClient: Sendable {
+    public let namenode: HostPort
+    let http: HTTPClient
+    public let owner: String
+
+    public init(namenode: HostPort) {
+        self.namenode = namenode
+        var hc = HTTPClient.Configuration()
+        hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
+        hc.timeout.connect = .seconds(5)
+        hc.decompression = .disabled
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
+        self.owner = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.loginName()
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    private static func loginName() -> String {
+        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return "\(getuid())"
+    }
+
+    // MARK: control plane
+
+    var base: String { "http://\(namenode)/api/v1" }
+
+    func get<Answer: Decodable>(_ path: String, _ query: [String: String] = [:]) async throws -> Answer {
+        var comps = URLComponents()
+        comps.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        var q = comps.percentEncodedQuery ?? ""
+        // '+' is a space in form encoding; keep it literal.
+        q = q.replacingOccurrences(of: "+", with: "%2B")
+        var req = HTTPClientRequest(url: "\(base)/\(path)" + (q.isEmpty ? "" : "?\(q)"))
+        req.method = .GET
+        return try await send(req)
+    }
+
+    func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body) async throws -> Answer {
+        var req = HTTPClientRequest(url: "\(base)/\(path)")
+        req.method = .POST
+        req.headers.add(name: "content-type", value: "application/json")
+        req.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+        return try await send(req)
+    }
+
+    private func send<Answer: Decodable>(_ req: HTTPClientRequest) async throws -> Answer {
+        let response: HTTPClientResponse
+        do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+            throw HFSError(.unavailable, "cannot reach the namenode at \(namenode): \(Self.describe(error))")
+        }
+        let bytes = try await response.body.collect(upTo: Limits.controlBodyBytesMax)
+        guard response.status == .ok else { throw Self.remoteError(bytes, status: Int(response.status.code), from: "namenode") }
+        do { return try JSONDecoder().decode(Answer.self, from: bytes) } catch {
+            throw HFSError(.internal, "unexpected answer from the namenode: \(error)")
+        }
+    }
+
+    static func remoteError(_ bytes: ByteBuffer, status: Int, from who: String) -> HFSError {
+        if let e = try? JSONDecoder().decode(ErrorBody.self, from: bytes) { return e.error }
+        return HFSError(.unavailable, "\(who) answered HTTP \(status)")
+    }
+
+    /// One line for a transport error ("connection refused", "timed out").
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HFSError { return e.message }
+        let text = "\(error)"
+        if text.contains("connectTimeout") { return "connection timed out" }
+        if text.contains("Connection refused") || text.contains("connectionRefused") || text.contains("ECONNREFUSED") { return "connection refused" }
+        if text.contains("deadlineExceeded") { return "request timed out" }
+        return text.replacingOccurrences(of: "\n", with: " ")
+    }
+
+    // MARK: namespace
+
+    public func info() async throws -> ClusterInfo { try await get("cluster/info") }
+    public func report() async throws -> ReportResponse { try await get("cluster/report") }
+
+    public func status(_ path: HFSPath) async throws -> FileStatus { try await get("fs/status", ["path": path.description]) }
+
+    /// The status, or nil when nothing is at `path`.
+    public func statusIfExists(_ path: HFSPath) async throws -> FileStatus? {
+        do { return try await status(path) } catch let e as HFSError where e.code == .notFound { return nil }
+    }
+
+    public func list(_ path: HFSPath, recursive: Bool = false) async throws -> ListResponse {
+        try await get("fs/list", ["path": path.description, "recursive": recursive ? "1" : "0"])
+    }
+    public func locations(_ path: HFSPath) async throws -> FileLocations { try await get("fs/locations", ["path": path.description]) }
+    public func du(_ path: HFSPath) async throws -> DuResponse { try await get("fs/du", ["path": path.description]) }
+    public func fsck(_ path: HFSPath) async throws -> FsckResponse { try await get("fs/fsck", ["path": path.description]) }
+
+    public func mkdir(_ path: HFSPath, parents: Bool) async throws {
+        let _: OKAnswer = try await post("fs/mkdir", MkdirRequest(path: path.description, parents: parents, owner: owner))
+    }
+    public func delete(_ path: HFSPath, recursive: Bool) async throws {
+        let _: OKAnswer = try await post("fs/delete", DeleteRequest(path: path.description, recursive: recursive))
+    }
+    public func rename(_ src: HFSPath, _ dst: HFSPath) async throws {
+        let _: OKAnswer = try await post("fs/rename", RenameRequest(src: src.description, dst: dst.description))
+    }
+    func commit(_ files: [NewFile], acks: [BlockAck], overwrite: Bool) async throws {
+        let _: OKAnswer = try await post("fs/commit", CommitRequest(files: files, acks: acks, overwrite: overwrite, owner: owner))
+    }
+    func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse { try await post("blocks/allocate", r) }
+}
+
+struct OKAnswer: Decodable {}

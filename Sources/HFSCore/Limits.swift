@@ -1,0 +1,35 @@
+/// Every bound in hfs, named with its unit last. Change a limit here, nowhere else.
+public enum Limits {
+    /// Logical bytes held by one frame; a ranged read decompresses only the frames it touches.
+    public static let frameLogicalBytesMax = 1 << 20
+    /// A file at or below this size is appended to a shared packed block.
+    public static let smallFileBytesMax = 4 << 20
+    /// A packed block stops taking appends once it holds this many stored bytes.
+    public static let packedBlockBytesMax = 64 << 20
+    /// A batch of small files sent to a pipeline in one request.
+    public static let packedBatchBytesMax = 8 << 20
+    public static let packedBatchFilesMax = 512
+    /// Batches of small files in flight at once from one client.
+    public static let packedBatchesInFlightMax = 4
+    /// Files committed to the namenode in one request (one SQLite transaction).
+    public static let commitFilesMax = 2048
+    /// Path limits, as HDFS's defaults.
+    public static let pathComponentBytesMax = 255
+    public static let pathBytesMax = 4096
+    public static let pathDepthMax = 1000
+    /// Entries returned by one directory listing request.
+    public static let listingEntriesMax = 100_000
+    /// Control-plane JSON bodies.
+    public static let controlBodyBytesMax = 64 << 20
+    /// Datanodes in one write pipeline.
+    public static let pipelineWidthMax = 16
+    public static let replicationMax = 16
+    /// Seconds a client waits for a control request or a data chunk.
+    public static let requestTimeoutSeconds: Int64 = 120
+    /// Concurrent connections per host from one HTTP client.
+    public static let connectionsPerHostMax = 32
+    /// Concurrent file reads in `hfs get` of a tree.
+    public static let getFilesInFlightMax = 16
+    /// Incremental block reports are flushed this often by a datanode.
+    public static let incrementalReportIntervalMilliseconds = 200
+}

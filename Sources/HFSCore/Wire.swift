@@ -1,0 +1,277 @@
+/// Messages of the control plane (JSON over HTTP, `/api/v1/...`). Bytes never travel in these:
+/// the data plane is raw framed bodies between clients and datanodes.
+
+public enum FileKind: String, Codable, Sendable { case file, directory }
+
+/// How a frame's stored bytes are encoded.
+public enum Codec: String, Codable, Sendable, CaseIterable {
+    case none, lz4, zlib
+}
+
+/// What a writer asks for: `auto` keeps already-compressed formats as they are and uses lz4
+/// where it saves at least ~10%.
+public enum CodecPolicy: String, Codable, Sendable, CaseIterable {
+    case auto, none, lz4, zlib
+}
+
+public enum BlockKind: String, Codable, Sendable { case packed, dedicated }
+
+/// HDFS FileStatus, trimmed to what hfs has.
+public struct FileStatus: Codable, Sendable, Equatable {
+    public var path: String
+    public var type: FileKind
+    /// Logical bytes (0 for a directory).
+    public var size: Int64
+    /// Bytes stored for one replica after compression (0 for a directory).
+    public var storedSize: Int64
+    /// Replication of a file; 0 for a directory (printed as `-`).
+    public var replication: Int
+    /// Seconds since 1970.
+    public var mtime: Double
+    public var owner: String
+    public var group: String
+    /// Permission bits, e.g. 0o644.
+    public var mode: Int
+    /// Codec policy the file was written with (`auto`, `lz4`...), nil for a directory.
+    public var codec: String?
+
+    public init(path: String, type: FileKind, size: Int64, storedSize: Int64, replication: Int,
+                mtime: Double, owner: String, group: String, mode: Int, codec: String?) {
+        self.path = path; self.type = type; self.size = size; self.storedSize = storedSize
+        self.replication = replication; self.mtime = mtime; self.owner = owner; self.group = group
+        self.mode = mode; self.codec = codec
+    }
+}
+
+public struct DatanodeInfo: Codable, Sendable, Hashable {
+    public var id: String
+    public var address: String
+    public var rack: String
+    public init(id: String, address: String, rack: String) { self.id = id; self.address = address; self.rack = rack }
+}
+
+/// One piece of a file: `storedLength` bytes of frames at `offset` in `block`, decoding to
+/// `logicalLength` bytes.
+public struct Extent: Codable, Sendable, Equatable {
+    public var block: Int64
+    public var offset: Int64
+    public var storedLength: Int64
+    public var logicalLength: Int64
+    public init(block: Int64, offset: Int64, storedLength: Int64, logicalLength: Int64) {
+        self.block = block; self.offset = offset; self.storedLength = storedLength; self.logicalLength = logicalLength
+    }
+}
+
+/// An extent with where its block lives, best replica first.
+public struct ExtentLocation: Codable, Sendable {
+    public var extent: Extent
+    public var generation: Int64
+    public var replicas: [DatanodeInfo]
+    public init(extent: Extent, generation: Int64, replicas: [DatanodeInfo]) {
+        self.extent = extent; self.generation = generation; self.replicas = replicas
+    }
+}
+
+public struct FileLocations: Codable, Sendable {
+    public var status: FileStatus
+    public var extents: [ExtentLocation]
+    public init(status: FileStatus, extents: [ExtentLocation]) { self.status = status; self.extents = extents }
+}
+
+// MARK: namespace requests
+
+public struct MkdirRequest: Codable, Sendable {
+    public var path: String; public var parents: Bool; public var owner: String
+    public init(path: String, parents: Bool, owner: String) { self.path = path; self.parents = parents; self.owner = owner }
+}
+public struct DeleteRequest: Codable, Sendable {
+    public var path: String; public var recursive: Bool
+    public init(path: String, recursive: Bool) { self.path = path; self.recursive = recursive }
+}
+public struct RenameRequest: Codable, Sendable {
+    public var src: String; public var dst: String
+    public init(src: String, dst: String) { self.src = src; self.dst = dst }
+}
+public struct ListResponse: Codable, Sendable {
+    public var entries: [FileStatus]
+    /// True when the listing stopped at ``Limits/listingEntriesMax``.
+    public var truncated: Bool
+    public init(entries: [FileStatus], truncated: Bool) { self.entries = entries; self.truncated = truncated }
+}
+public struct DuResponse: Codable, Sendable, Equatable {
+    public var path: String
+    public var files: Int64
+    public var directories: Int64
+    public var logicalBytes: Int64
+    /// Bytes of one copy after compression.
+    public var storedBytes: Int64
+    /// storedBytes × replication, summed per file: what the datanodes hold.
+    public var rawBytes: Int64
+    public init(path: String, files: Int64, directories: Int64, logicalBytes: Int64, storedBytes: Int64, rawBytes: Int64) {
+        self.path = path; self.files = files; self.directories = directories
+        self.logicalBytes = logicalBytes; self.storedBytes = storedBytes; self.rawBytes = rawBytes
+    }
+}
+
+// MARK: write path
+
+public struct AllocateBlockRequest: Codable, Sendable {
+    public var kind: BlockKind
+    public var replication: Int
+    /// A packed block the client found full: the namenode seals it and never hands it out again.
+    public var fullBlock: Int64?
+    /// Datanodes the client could not reach.
+    public var excludeNodes: [String]
+    public init(kind: BlockKind, replication: Int, fullBlock: Int64? = nil, excludeNodes: [String] = []) {
+        self.kind = kind; self.replication = replication; self.fullBlock = fullBlock; self.excludeNodes = excludeNodes
+    }
+}
+public struct AllocateBlockResponse: Codable, Sendable {
+    public var block: Int64
+    public var generation: Int64
+    /// First element is the primary: the client sends to it, it forwards down the list.
+    public var pipeline: [DatanodeInfo]
+    public init(block: Int64, generation: Int64, pipeline: [DatanodeInfo]) {
+        self.block = block; self.generation = generation; self.pipeline = pipeline
+    }
+}
+/// What a datanode pipeline answers for an append: where the bytes landed and who holds them.
+public struct AppendResponse: Codable, Sendable {
+    public var block: Int64
+    public var offset: Int64
+    public var storedLength: Int64
+    /// Ids of every pipeline node that has the bytes durably on disk.
+    public var nodes: [String]
+    public init(block: Int64, offset: Int64, storedLength: Int64, nodes: [String]) {
+        self.block = block; self.offset = offset; self.storedLength = storedLength; self.nodes = nodes
+    }
+}
+public struct NewFile: Codable, Sendable {
+    public var path: String
+    public var size: Int64
+    public var storedSize: Int64
+    public var replication: Int
+    public var codec: String
+    public var mtime: Double
+    public var extents: [Extent]
+    public init(path: String, size: Int64, storedSize: Int64, replication: Int, codec: String, mtime: Double, extents: [Extent]) {
+        self.path = path; self.size = size; self.storedSize = storedSize; self.replication = replication
+        self.codec = codec; self.mtime = mtime; self.extents = extents
+    }
+}
+/// The datanodes that acknowledged a block's bytes, reported with the commit so that a file is
+/// readable at once (block reports confirm it later).
+public struct BlockAck: Codable, Sendable, Equatable {
+    public var block: Int64
+    public var length: Int64
+    public var nodes: [String]
+    public init(block: Int64, length: Int64, nodes: [String]) { self.block = block; self.length = length; self.nodes = nodes }
+}
+public struct CommitRequest: Codable, Sendable {
+    public var files: [NewFile]
+    public var acks: [BlockAck]
+    public var overwrite: Bool
+    public var owner: String
+    public init(files: [NewFile], acks: [BlockAck], overwrite: Bool, owner: String) {
+        self.files = files; self.acks = acks; self.overwrite = overwrite; self.owner = owner
+    }
+}
+
+// MARK: datanode ↔ namenode
+
+public struct BlockReportEntry: Codable, Sendable, Equatable {
+    public var block: Int64
+    public var length: Int64
+    public init(block: Int64, length: Int64) { self.block = block; self.length = length }
+}
+public struct RegisterRequest: Codable, Sendable {
+    public var node: DatanodeInfo
+    public var capacityBytes: Int64
+    public var usedBytes: Int64
+    /// Full block report.
+    public var blocks: [BlockReportEntry]
+    public init(node: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64, blocks: [BlockReportEntry]) {
+        self.node = node; self.capacityBytes = capacityBytes; self.usedBytes = usedBytes; self.blocks = blocks
+    }
+}
+public struct HeartbeatRequest: Codable, Sendable {
+    public var id: String
+    public var capacityBytes: Int64
+    public var usedBytes: Int64
+    public var blockCount: Int
+    public init(id: String, capacityBytes: Int64, usedBytes: Int64, blockCount: Int) {
+        self.id = id; self.capacityBytes = capacityBytes; self.usedBytes = usedBytes; self.blockCount = blockCount
+    }
+}
+public struct DatanodeCommand: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case delete }
+    public var kind: Kind
+    public var blocks: [Int64]
+    public init(kind: Kind, blocks: [Int64]) { self.kind = kind; self.blocks = blocks }
+}
+public struct HeartbeatResponse: Codable, Sendable {
+    /// The namenode does not know this node (it restarted): register again with a full report.
+    public var reregister: Bool
+    public var commands: [DatanodeCommand]
+    public init(reregister: Bool, commands: [DatanodeCommand]) { self.reregister = reregister; self.commands = commands }
+}
+/// Incremental block report.
+public struct BlockReceivedRequest: Codable, Sendable {
+    public var id: String
+    public var received: [BlockReportEntry]
+    public var removed: [Int64]
+    public init(id: String, received: [BlockReportEntry], removed: [Int64]) { self.id = id; self.received = received; self.removed = removed }
+}
+
+// MARK: cluster
+
+public struct ClusterInfo: Codable, Sendable {
+    public var replication: Int
+    public var blockSizeBytes: Int64
+    public var codec: CodecPolicy
+    public var smallFileBytesMax: Int64
+    public init(replication: Int, blockSizeBytes: Int64, codec: CodecPolicy, smallFileBytesMax: Int64) {
+        self.replication = replication; self.blockSizeBytes = blockSizeBytes; self.codec = codec; self.smallFileBytesMax = smallFileBytesMax
+    }
+}
+public struct DatanodeReport: Codable, Sendable {
+    public var id: String
+    public var address: String
+    public var rack: String
+    public var state: String
+    public var capacityBytes: Int64
+    public var usedBytes: Int64
+    public var blocks: Int
+    public var lastHeartbeatSeconds: Double?
+    public init(id: String, address: String, rack: String, state: String, capacityBytes: Int64, usedBytes: Int64, blocks: Int, lastHeartbeatSeconds: Double?) {
+        self.id = id; self.address = address; self.rack = rack; self.state = state; self.capacityBytes = capacityBytes
+        self.usedBytes = usedBytes; self.blocks = blocks; self.lastHeartbeatSeconds = lastHeartbeatSeconds
+    }
+}
+public struct ReportResponse: Codable, Sendable {
+    public var datanodes: [DatanodeReport]
+    public init(datanodes: [DatanodeReport]) { self.datanodes = datanodes }
+}
+public struct FsckResponse: Codable, Sendable {
+    public var path: String
+    public var files: Int64
+    public var directories: Int64
+    public var blocks: Int64
+    public var replicas: Int64
+    public var underReplicated: Int64
+    public var missing: Int64
+    public var corrupt: Int64
+    public var healthy: Bool
+    /// One line per unhealthy block, bounded.
+    public var problems: [String]
+    public init(path: String, files: Int64, directories: Int64, blocks: Int64, replicas: Int64, underReplicated: Int64,
+                missing: Int64, corrupt: Int64, healthy: Bool, problems: [String]) {
+        self.path = path; self.files = files; self.directories = directories; self.blocks = blocks; self.replicas = replicas
+        self.underReplicated = underReplicated; self.missing = missing; self.corrupt = corrupt; self.healthy = healthy; self.problems = problems
+    }
+}
+/// Body of every non-2xx answer.
+public struct ErrorBody: Codable, Sendable {
+    public var error: HFSError
+    public init(error: HFSError) { self.error = error }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import HFSCore
+import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The block files of one datanode: `<data_dir>/blocks/blk_<id>`, each a sequence of frames.
+/// Appends only ever extend a file, so a concurrent reader of already-acknowledged bytes is safe;
+/// a failed append is cut back to where it started.
+final class BlockStore: Sendable {
+    let root: String
+    let blocksDir: String
+    let capacityOverride: Int64?
+    private let lengths = NIOLockedValueBox<[Int64: Int64]>([:])
+
+    init(dataDir: String, capacityBytes: Int64?) throws {
+        root = dataDir
+        blocksDir = dataDir + "/blocks"
+        capacityOverride = capacityBytes
+        do {
+            try FileManager.default.createDirectory(atPath: blocksDir, withIntermediateDirectories: true)
+        } catch {
+            throw HFSError(.io, "cannot create block folder \(blocksDir): \(error.localizedDescription)")
+        }
+        var found: [Int64: Int64] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: blocksDir) where name.hasPrefix("blk_") {
+            guard let id = Int64(name.dropFirst(4)) else { continue }
+            var st = stat()
+            if stat(blocksDir + "/" + name, &st) == 0 { found[id] = Int64(st.st_size) }
+        }
+        lengths.withLockedValue { $0 = found }
+    }
+
+    func path(_ id: Int64) -> String { "\(blocksDir)/blk_\(id)" }
+
+    func length(_ id: Int64) -> Int64? { lengths.withLockedValue { $0[id] } }
+
+    func report() -> [BlockReportEntry] {
+        lengths.withLockedValue { $0.map { BlockReportEntry(block: $0.key, length: $0.value) }.sorted { $0.block < $1.block } }
+    }
+
+    var blockCount: Int { lengths.withLockedValue { $0.count } }
+    var usedBytes: Int64 { lengths.withLockedValue { $0.values.reduce(0, +) } }
+
+    /// Advertised capacity: `capacity` from cluster.yaml, else what is used plus what the disk has free.
+    var capacityBytes: Int64 {
+        if let c = capacityOverride { return c }
+        var s = statvfs()
+        guard statvfs(root, &s) == 0 else { return usedBytes }
+        return usedBytes + Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+
+    func setLength(_ id: Int64, _ length: Int64) { lengths.withLockedValue { $0[id] = length } }
+
+    func delete(_ id: Int64) -> Bool {
+        let existed = lengths.withLockedValue { $0.removeValue(forKey: id) != nil }
+        unlink(path(id))
+        return existed
+    }
+
+    /// Opens (creating if needed) a block file for appending.
+    func openForAppend(_ id: Int64) throws -> BlockFile {
+        let fd = open(path(id), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HFSError(.io, "open \(path(id)): \(String(cString: strerror(errno)))") }
+        return BlockFile(fd: fd, path: path(id))
+    }
+
+    /// fsync of the folder, so that a newly created block file survives a crash.
+    func syncDirectory() {
+        let fd = open(blocksDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}
+
+/// One open block file. Not shared between tasks: an append owns it under the block's lock.
+final class BlockFile: @unchecked Sendable {
+    let fd: Int32
+    let path: String
+    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+    deinit { close(fd) }
+
+    func size() throws -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw error("fstat") }
+        return Int64(st.st_size)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error("pwrite")
+            }
+            done += n
+        }
+    }
+
+    func truncate(_ length: Int64) throws {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw error("ftruncate") }
+    }
+
+    func sync() throws {
+        guard fdatasync(fd) == 0 else { throw error("fdatasync") }
+    }
+
+    private func error(_ call: String) -> HFSError {
+        let code: HFSError.Code = errno == ENOSPC ? .unavailable : .io
+        return HFSError(code, "\(call) \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// One async mutex per block: appends to a block are serialized on its primary (and on every
+/// node of the pipeline), so each batch lands at a well-defined offset.
+actor BlockLocks {
+    private var held = Set<Int64>()
+    private var waiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+
+    func acquire(_ id: Int64) async {
+        if held.insert(id).inserted { return }
+        await withCheckedContinuation { waiters[id, default: []].append($0) }
+    }
+
+    func release(_ id: Int64) {
+        if var w = waiters[id], !w.isEmpty {
+            let next = w.removeFirst()
+            waiters[id] = w.isEmpty ? nil : w
+            next.resume()  // ownership passes to the waiter
+        } else {
+            held.remove(id)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import HFSCore
+import HFSFormat
+import HFSServer
+import Hummingbird
+import NIOCore
+
+/// Request headers of the write pipeline.
+public enum PipelineHeader {
+    /// The nodes after the receiver, `id@host:port` comma-separated; empty on the last node.
+    public static let downstream = "x-hfs-pipeline"
+    /// Set by the primary for the nodes after it: the offset the batch must land at.
+    public static let offset = "x-hfs-offset"
+    /// `packed` or `dedicated`; a packed block refuses appends once it is full.
+    public static let kind = "x-hfs-kind"
+
+    public static func encode(_ nodes: [DatanodeInfo]) -> String { nodes.map { "\($0.id)@\($0.address)" }.joined(separator: ",") }
+    public static func decode(_ text: String) throws -> [DatanodeInfo] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: "@", maxSplits: 1)
+            guard parts.count == 2, HostPort(String(parts[1])) != nil else { throw HFSError.invalid("bad pipeline header item '\(item)'") }
+            return DatanodeInfo(id: String(parts[0]), address: String(parts[1]), rack: "")
+        }
+    }
+}
+
+extension Datanode {
+    /// Appends a stream of frames to a block: verifies every frame, writes it locally and forwards
+    /// it to the next node as it arrives, fsyncs, and answers once every node downstream has
+    /// answered too. On any failure the local file is cut back to where the append started.
+    func append(block id: Int64, request: Request) async throws -> AppendResponse {
+        let downstream = try PipelineHeader.decode(request.headers[values: .init(PipelineHeader.downstream)!].first ?? "")
+        guard downstream.count < Limits.pipelineWidthMax else { throw HFSError.invalid("pipeline longer than \(Limits.pipelineWidthMax)") }
+        let expected = request.headers[values: .init(PipelineHeader.offset)!].first.map { Int64($0) ?? -1 }
+        let packed = request.headers[values: .init(PipelineHeader.kind)!].first == BlockKind.packed.rawValue
+
+        await locks.acquire(id)
+        defer { Task { await self.locks.release(id) } }
+
+        let file = try store.openForAppend(id)
+        let isNew = store.length(id) == nil
+        var offset = try file.size()
+        if let expected {
+            // Not the primary: land exactly where the primary did. Bytes beyond are the remains
+            // of an append that failed further down the pipeline; they were never acknowledged.
+            guard expected >= 0, expected <= offset else {
+                throw HFSError(.conflict, "\(me.id): block \(id) holds \(offset) bytes, the primary appends at \(String(describing: expected))")
+            }
+            if expected < offset { try file.truncate(expected) }
+            offset = expected
+        } else if packed && offset >= Int64(Limits.packedBlockBytesMax) {
+            throw HFSError(.conflict, "block \(id) is full")
+        }
+
+        let sink = AppendSink(file: file, offset: offset)
+        do {
+            var nodes = [me.id]
+            if let next = downstream.first {
+                let tee = TeeBody(base: request.body, sink: sink)
+                let answer = try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
+                                               kind: packed ? .packed : .dedicated, body: tee)
+                guard answer.offset == offset, answer.storedLength == sink.written else {
+                    throw HFSError(.io, "\(next.id) stored \(answer.storedLength) bytes at \(answer.offset), \(me.id) has \(sink.written) at \(offset)")
+                }
+                nodes += answer.nodes
+            } else {
+                for try await chunk in request.body { try sink.consume(chunk) }
+            }
+            try sink.finish()
+            try await blocking { try file.sync() }
+            if isNew { store.syncDirectory() }
+            store.setLength(id, offset + sink.written)
+            await reports.received(id, length: offset + sink.written)
+            return AppendResponse(block: id, offset: offset, storedLength: sink.written, nodes: nodes)
+        } catch {
+            try? file.truncate(offset)
+            if isNew && offset == 0 { _ = store.delete(id) }
+            throw error
+        }
+    }
+
+    private func forward(block id: Int64, to next: DatanodeInfo, rest: [DatanodeInfo], offset: Int64, kind: BlockKind,
+                         body: TeeBody) async throws -> AppendResponse {
+        var req = HTTPClientRequest(url: "http://\(next.address)/api/v1/blocks/\(id)/append")
+        req.method = .POST
+        req.headers.add(name: PipelineHeader.downstream, value: PipelineHeader.encode(rest))
+        req.headers.add(name: PipelineHeader.offset, value: "\(offset)")
+        req.headers.add(name: PipelineHeader.kind, value: kind.rawValue)
+        req.body = .stream(body, length: .unknown)
+        let response: HTTPClientResponse
+        do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+            if let e = error as? HFSError { throw e }
+            throw HFSError(.unavailable, "\(me.id) → \(next.id) (\(next.address)): \(error)")
+        }
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else {
+            let e = try? JSONDecoder().decode(ErrorBody.self, from: bytes)
+            throw e?.error ?? HFSError(.unavailable, "\(next.id) answered \(response.status.code)")
+        }
+        return try JSONDecoder().decode(AppendResponse.self, from: bytes)
+    }
+}
+
+/// Verifies and writes the frames of one append. Used by one task at a time (the request body
+/// is consumed sequentially), hence `@unchecked Sendable`.
+final class AppendSink: @unchecked Sendable {
+    let file: BlockFile
+    let offset: Int64
+    private(set) var written: Int64 = 0
+    private var verifier = FrameVerifier()
+
+    init(file: BlockFile, offset: Int64) { self.file = file; self.offset = offset }
+
+    func consume(_ chunk: ByteBuffer) throws {
+        try verifier.consume(chunk)
+        try chunk.withUnsafeReadableBytes { try file.write($0, at: offset + written) }
+        written += Int64(chunk.readableBytes)
+    }
+
+    func finish() throws { try verifier.finish() }
+}
+
+/// The request body as it passes through this node: each chunk is verified and written locally
+/// before it is handed to the next node.
+struct TeeBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let base: RequestBody
+    let sink: AppendSink
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: RequestBody.AsyncIterator
+        let sink: AppendSink
+        mutating func next() async throws -> ByteBuffer? {
+            guard let chunk = try await base.next() else { return nil }
+            try sink.consume(chunk)
+            return chunk
+        }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink) }
+}

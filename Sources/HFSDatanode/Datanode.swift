@@ -1,0 +1,100 @@
+import AsyncHTTPClient
+import Foundation
+import HFSCore
+import HFSServer
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A datanode: block files on local disk, the write pipeline (verify, append, forward, fsync,
+/// acknowledge), verified reads, and the link to the namenode (register with a full block
+/// report, heartbeats, incremental reports, commands).
+public final class Datanode: Sendable {
+    public let config: ClusterConfig
+    public let me: ClusterConfig.Datanode
+    let info: DatanodeInfo
+    let store: BlockStore
+    let locks = BlockLocks()
+    let http: HTTPClient
+    let logger: Logger
+    let reports = IncrementalReports()
+
+    public init(config: ClusterConfig, id: String, logger: Logger) throws {
+        self.config = config
+        self.me = try config.datanode(id)
+        self.info = DatanodeInfo(id: me.id, address: me.address.description, rack: me.rack)
+        self.store = try BlockStore(dataDir: me.dataDir, capacityBytes: me.capacityBytes)
+        self.logger = logger
+        var hc = HTTPClient.Configuration()
+        hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
+        hc.timeout.connect = .seconds(5)
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
+    }
+
+    public func run() async throws {
+        let router = Router()
+        routes(router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(me.address.host, port: me.address.port), serverName: "hfs-datanode-\(me.id)"),
+            logger: logger)
+        logger.info("datanode \(me.id) on \(me.address), data \(me.dataDir), \(store.blockCount) blocks")
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask { await self.namenodeLoop() }
+                group.addTask { await self.reportLoop() }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try? await http.shutdown()
+    }
+
+    func routes(_ router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.post("blocks/:id/append") { req, ctx -> Response in
+            do {
+                let id = try Self.blockID(ctx)
+                return try JSONRoutes.response(try await self.append(block: id, request: req))
+            } catch {
+                return JSONRoutes.errorResponse(error)
+            }
+        }
+        api.get("blocks/:id") { req, ctx -> Response in
+            do {
+                let id = try Self.blockID(ctx)
+                return try await self.read(block: id, request: req, context: ctx)
+            } catch {
+                return JSONRoutes.errorResponse(error)
+            }
+        }
+        api.json(.get, "health") { _, _ in OK() }
+    }
+
+    static func blockID(_ ctx: BasicRequestContext) throws -> Int64 {
+        guard let s = ctx.parameters.get("id"), let id = Int64(s), id > 0 else { throw HFSError.invalid("bad block id") }
+        return id
+    }
+
+    // MARK: read
+
+    func read(block id: Int64, request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let length = store.length(id) else { throw HFSError.notFound("\(me.id): no block \(id)") }
+        let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? -1
+        let count = Int64(request.uri.queryParameters.get("length") ?? "\(length - max(offset, 0))") ?? -1
+        guard offset >= 0, count >= 0, offset + count <= length else {
+            throw HFSError(.conflict, "\(me.id): range \(offset)+\(count) is outside block \(id) of \(length) bytes")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.contentLength] = "\(count)"
+        if count == 0 { return Response(status: .ok, headers: headers, body: .init()) }
+        let body = try await FileIO().loadFile(path: store.path(id), range: Int(offset)...Int(offset + count - 1),
+                                               context: context, chunkLength: 256 << 10)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}

@@ -1,0 +1,107 @@
+import GRDB
+import HFSCore
+
+/// Blocks, where a file's bytes are, and sums over subtrees.
+extension MetadataStore {
+    /// A new `open` block at generation 1.
+    public func createBlock(kind: BlockKind, replication: Int, now: Double) throws -> (id: Int64, generation: Int64) {
+        let generation: Int64 = 1
+        let id = try write { db in
+            try db.execute(sql: """
+                INSERT INTO block (generation, kind, state, length, replication, createdAt) VALUES (?, ?, 'open', 0, ?, ?)
+                """, arguments: [generation, kind.rawValue, replication, now])
+            return db.lastInsertedRowID
+        }
+        return (id, generation)
+    }
+
+    /// Open packed blocks of this replication with fewer than `maxLength` bytes, oldest first.
+    public func openPackedBlocks(replication: Int, maxLength: Int64) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM block WHERE kind = 'packed' AND state = 'open' AND replication = ? AND length < ?
+                ORDER BY id
+                """, arguments: [replication, maxLength])
+        }
+    }
+
+    /// Seals an open block; sealing a sealed block does nothing.
+    public func sealBlock(_ id: Int64) throws {
+        try write { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM block WHERE id = ?", arguments: [id])
+            guard let state else { throw HFSError.notFound("no such block: \(id)") }
+            guard state != "deleted" else { throw HFSError(.conflict, "cannot seal block \(id): it is deleted") }
+            try db.execute(sql: "UPDATE block SET state = 'sealed' WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// A file's status and its extents in order, each with its block's generation and the ids of
+    /// the datanodes holding a replica (sorted).
+    public func locations(_ path: HFSPath) throws
+        -> (status: FileStatus, extents: [(extent: Extent, generation: Int64, replicaNodes: [String])]) {
+        try read { db in
+            let inode = try Namespace(db: db).existingInode(at: path)
+            guard inode.kind == .file else { throw HFSError.isADirectory(path) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT extent.block, extent.offset, extent.storedLength, extent.logicalLength, block.generation
+                FROM extent JOIN block ON block.id = extent.block
+                WHERE extent.file = ? ORDER BY extent.seq
+                """, arguments: [inode.id])
+            var nodesOfBlock: [Int64: [String]] = [:]
+            var extents: [(extent: Extent, generation: Int64, replicaNodes: [String])] = []
+            for row in rows {
+                let extent = Extent(block: row["block"], offset: row["offset"], storedLength: row["storedLength"],
+                                    logicalLength: row["logicalLength"])
+                if nodesOfBlock[extent.block] == nil {
+                    nodesOfBlock[extent.block] = try Self.replicaNodes(of: extent.block, in: db)
+                }
+                extents.append((extent, row["generation"], nodesOfBlock[extent.block] ?? []))
+            }
+            return (inode.status(path: path.description), extents)
+        }
+    }
+
+    /// Files, directories (the path itself included) and byte sums under `path`.
+    public func du(_ path: HFSPath) throws -> DuResponse {
+        try read { db in
+            let namespace = Namespace(db: db)
+            let totals = try namespace.totals(inSubtreeOf: namespace.existingInode(at: path).id)
+            return DuResponse(path: path.description, files: totals.files, directories: totals.directories,
+                              logicalBytes: totals.logicalBytes, storedBytes: totals.storedBytes,
+                              rawBytes: totals.rawBytes)
+        }
+    }
+
+    /// Every distinct block used by files under `path`, with the highest replication of the files
+    /// using it and the datanodes holding a replica; plus the file and directory counts.
+    public func fsckScan(_ path: HFSPath) throws -> (files: Int64, directories: Int64, blocks: [BlockHealthRow]) {
+        try read { db in
+            let namespace = Namespace(db: db)
+            let id = try namespace.existingInode(at: path).id
+            let totals = try namespace.totals(inSubtreeOf: id)
+            let rows = try Row.fetchAll(db, sql: Namespace.subtreeCTE + """
+                , used(block, replication) AS (
+                    SELECT extent.block, MAX(inode.replication) FROM extent JOIN inode ON inode.id = extent.file
+                    WHERE extent.file IN subtree GROUP BY extent.block
+                )
+                SELECT used.block, used.replication, replica.datanode
+                FROM used LEFT JOIN replica ON replica.block = used.block
+                ORDER BY used.block, replica.datanode
+                """, arguments: [id])
+            var blocks: [BlockHealthRow] = []
+            for row in rows {
+                let block: Int64 = row["block"]
+                if blocks.last?.block != block {
+                    blocks.append(BlockHealthRow(block: block, replication: row["replication"], replicaNodes: []))
+                }
+                if let node: String = row["datanode"] { blocks[blocks.count - 1].replicaNodes.append(node) }
+            }
+            return (totals.files, totals.directories, blocks)
+        }
+    }
+
+    static func replicaNodes(of block: Int64, in db: Database) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT datanode FROM replica WHERE block = ? ORDER BY datanode"),
+                            arguments: [block])
+    }
+}

@@ -1,0 +1,105 @@
+import GRDB
+import HFSCore
+
+/// Datanodes and the replicas they report.
+extension MetadataStore {
+    /// Registers a datanode or refreshes its address, rack and space; its admin state is kept.
+    public func upsertDatanode(_ node: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO datanode (id, address, rack, capacityBytes, usedBytes) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET address = excluded.address, rack = excluded.rack,
+                    capacityBytes = excluded.capacityBytes, usedBytes = excluded.usedBytes
+                """, arguments: [node.id, node.address, node.rack, capacityBytes, usedBytes])
+        }
+    }
+
+    /// Every known datanode, sorted by id.
+    public func datanodes() throws -> [(node: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, address, rack, capacityBytes, usedBytes FROM datanode ORDER BY id")
+                .map { row in
+                    (DatanodeInfo(id: row["id"], address: row["address"], rack: row["rack"]),
+                     row["capacityBytes"], row["usedBytes"])
+                }
+        }
+    }
+
+    /// A full block report: the node's replica rows become exactly the reported blocks that the
+    /// namenode knows and has not deleted. Returns the reported blocks the node should delete
+    /// (unknown or deleted), in report order.
+    public func replaceReplicas(of datanode: String, with report: [BlockReportEntry]) throws -> [Int64] {
+        try write { db in
+            try db.execute(sql: "DELETE FROM replica WHERE datanode = ?", arguments: [datanode])
+            return try Self.recordReplicas(report, on: datanode, in: db)
+        }
+    }
+
+    /// An incremental block report: adds `received`, drops `removed`. Returns the received blocks
+    /// the node should delete (unknown or deleted).
+    public func addReplicas(of datanode: String, received: [BlockReportEntry], removed: [Int64]) throws -> [Int64] {
+        try write { db in
+            let unwanted = try Self.recordReplicas(received, on: datanode, in: db)
+            let delete = try db.cachedStatement(sql: "DELETE FROM replica WHERE block = ? AND datanode = ?")
+            for block in removed {
+                try delete.execute(arguments: [block, datanode])
+            }
+            return unwanted
+        }
+    }
+
+    /// Number of replica rows per datanode id.
+    public func replicaCounts() throws -> [String: Int] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT datanode, COUNT(*) AS count FROM replica GROUP BY datanode")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["datanode"], $0["count"]) })
+        }
+    }
+
+    /// Blocks in state `deleted` that `datanode` still holds: what to tell it to delete.
+    public func deletedBlocks(on datanode: String) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT replica.block FROM replica JOIN block ON block.id = replica.block
+                WHERE replica.datanode = ? AND block.state = 'deleted'
+                ORDER BY replica.block
+                """, arguments: [datanode])
+        }
+    }
+
+    /// Removes the rows of deleted blocks among `ids` that no replica (and no extent) references.
+    public func forgetBlocks(_ ids: [Int64]) throws {
+        try write { db in
+            let statement = try db.cachedStatement(sql: """
+                DELETE FROM block WHERE id = ? AND state = 'deleted'
+                    AND NOT EXISTS (SELECT 1 FROM replica WHERE replica.block = block.id)
+                    AND NOT EXISTS (SELECT 1 FROM extent WHERE extent.block = block.id)
+                """)
+            for id in ids {
+                try statement.execute(arguments: [id])
+            }
+        }
+    }
+
+    /// Upserts a finalized replica on `datanode` for each reported block that is known and not
+    /// deleted; returns the others, each once.
+    private static func recordReplicas(_ report: [BlockReportEntry], on datanode: String,
+                                       in db: Database) throws -> [Int64] {
+        let stateOfBlock = try db.cachedStatement(sql: "SELECT state FROM block WHERE id = ?")
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO replica (block, datanode, state, length) VALUES (?, ?, 'finalized', ?)
+            ON CONFLICT (block, datanode) DO UPDATE SET state = 'finalized', length = excluded.length
+            """)
+        var unwanted: [Int64] = []
+        var seenUnwanted: Set<Int64> = []
+        for entry in report {
+            let state = try String.fetchOne(stateOfBlock, arguments: [entry.block])
+            if let state, state != "deleted" {
+                try upsert.execute(arguments: [entry.block, datanode, entry.length])
+            } else if seenUnwanted.insert(entry.block).inserted {
+                unwanted.append(entry.block)
+            }
+        }
+        return unwanted
+    }
+}

@@ -1,0 +1,76 @@
+import GRDB
+
+/// The database schema, as an append-only list of migrations in plain SQL.
+///
+/// Never edit a migration that has shipped: add a new one. Migrations name no app types, so the
+/// code can change without rewriting history.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    /// Namespace, extents, blocks, replicas and datanodes. The root directory is inode 1 with
+    /// parent 0 and an empty name.
+    private static let v1 = """
+        CREATE TABLE inode (
+            id INTEGER PRIMARY KEY,
+            parent INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('file', 'directory')),
+            size INTEGER NOT NULL DEFAULT 0,
+            storedSize INTEGER NOT NULL DEFAULT 0,
+            replication INTEGER NOT NULL DEFAULT 0,
+            codec TEXT,
+            mtime REAL NOT NULL,
+            owner TEXT NOT NULL,
+            groupName TEXT NOT NULL,
+            mode INTEGER NOT NULL,
+            UNIQUE (parent, name)
+        );
+        INSERT INTO inode (id, parent, name, kind, mtime, owner, groupName, mode)
+        VALUES (1, 0, '', 'directory', (julianday('now') - 2440587.5) * 86400.0, 'root', 'supergroup', 493);
+
+        CREATE TABLE block (
+            id INTEGER PRIMARY KEY,
+            generation INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'sealed', 'deleted')),
+            length INTEGER NOT NULL DEFAULT 0,
+            replication INTEGER NOT NULL,
+            createdAt REAL NOT NULL
+        );
+
+        CREATE TABLE extent (
+            file INTEGER NOT NULL REFERENCES inode(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            block INTEGER NOT NULL REFERENCES block(id),
+            offset INTEGER NOT NULL,
+            storedLength INTEGER NOT NULL,
+            logicalLength INTEGER NOT NULL,
+            PRIMARY KEY (file, seq)
+        );
+        CREATE INDEX extent_block ON extent(block);
+
+        CREATE TABLE replica (
+            block INTEGER NOT NULL,
+            datanode TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'finalized',
+            length INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (block, datanode)
+        );
+        CREATE INDEX replica_datanode ON replica(datanode);
+
+        CREATE TABLE datanode (
+            id TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            rack TEXT NOT NULL,
+            capacityBytes INTEGER NOT NULL DEFAULT 0,
+            usedBytes INTEGER NOT NULL DEFAULT 0,
+            adminState TEXT NOT NULL DEFAULT 'normal'
+        );
+        """
+}

@@ -1,0 +1,163 @@
+import Foundation
+import HFSCore
+import HFSMetadata
+import HFSServer
+import Hummingbird
+
+extension Namenode {
+    func routes(_ router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.json(.get, "cluster/info") { _, _ in self.info }
+        api.json(.get, "cluster/report") { _, _ in try await self.report() }
+
+        api.json(.get, "fs/status") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            return try await blocking { try self.store.status(p) }
+        }
+        api.json(.get, "fs/list") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            let recursive = req.uri.queryParameters.get("recursive") == "1"
+            let r = try await blocking { try self.store.list(p, recursive: recursive, limit: Limits.listingEntriesMax) }
+            return ListResponse(entries: r.entries, truncated: r.truncated)
+        }
+        api.json(.get, "fs/locations") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            return try await self.locations(p)
+        }
+        api.json(.get, "fs/du") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            return try await blocking { try self.store.du(p) }
+        }
+        api.json(.get, "fs/fsck") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            return try await self.fsck(p)
+        }
+        api.json(.post, "fs/mkdir") { req, _ in
+            let r = try await JSONRoutes.decode(MkdirRequest.self, from: req)
+            let p = try HFSPath(r.path)
+            let now = Date().timeIntervalSince1970
+            try await blocking { try self.store.mkdir(p, parents: r.parents, owner: r.owner, now: now) }
+            return OK()
+        }
+        api.json(.post, "fs/delete") { req, _ in
+            let r = try await JSONRoutes.decode(DeleteRequest.self, from: req)
+            let p = try HFSPath(r.path)
+            _ = try await blocking { try self.store.delete(p, recursive: r.recursive) }
+            return OK()
+        }
+        api.json(.post, "fs/rename") { req, _ in
+            let r = try await JSONRoutes.decode(RenameRequest.self, from: req)
+            let src = try HFSPath(r.src), dst = try HFSPath(r.dst)
+            try await blocking { try self.store.rename(src, dst) }
+            return OK()
+        }
+        api.json(.post, "fs/commit") { req, _ in
+            let r = try await JSONRoutes.decode(CommitRequest.self, from: req)
+            guard r.files.count <= Limits.commitFilesMax else {
+                throw HFSError.invalid("a commit holds at most \(Limits.commitFilesMax) files")
+            }
+            for f in r.files { _ = try HFSPath(f.path) }
+            try await blocking { try self.store.commit(r.files, acks: r.acks, overwrite: r.overwrite, owner: r.owner) }
+            return OK()
+        }
+        api.json(.post, "blocks/allocate") { req, _ in
+            let r = try await JSONRoutes.decode(AllocateBlockRequest.self, from: req)
+            return try await self.allocate(r)
+        }
+        api.json(.post, "datanodes/register") { req, _ in
+            let r = try await JSONRoutes.decode(RegisterRequest.self, from: req)
+            let unwanted = try await blocking {
+                try self.store.upsertDatanode(r.node, capacityBytes: r.capacityBytes, usedBytes: r.usedBytes)
+                return try self.store.replaceReplicas(of: r.node.id, with: r.blocks)
+            }
+            self.cluster.register(r)
+            self.logger.info("datanode \(r.node.id) registered from \(r.node.address) with \(r.blocks.count) blocks")
+            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
+        }
+        api.json(.post, "datanodes/heartbeat") { req, _ in
+            let h = try await JSONRoutes.decode(HeartbeatRequest.self, from: req)
+            guard self.cluster.heartbeat(h) else { return HeartbeatResponse(reregister: true, commands: []) }
+            let deletes = try await blocking { try self.store.deletedBlocks(on: h.id) }
+            return HeartbeatResponse(reregister: false, commands: deletes.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: deletes)])
+        }
+        api.json(.post, "datanodes/blocks") { req, _ in
+            let r = try await JSONRoutes.decode(BlockReceivedRequest.self, from: req)
+            let unwanted = try await blocking {
+                let u = try self.store.addReplicas(of: r.id, received: r.received, removed: r.removed)
+                if !r.removed.isEmpty { try self.store.forgetBlocks(r.removed) }
+                return u
+            }
+            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
+        }
+    }
+
+    func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse {
+        guard (1...Limits.replicationMax).contains(r.replication) else {
+            throw HFSError.invalid("replication \(r.replication) is outside 1...\(Limits.replicationMax)")
+        }
+        if let full = r.fullBlock {
+            cluster.removePacked(full)
+            try await blocking { try self.store.sealBlock(full) }
+        }
+        let exclude = Set(r.excludeNodes)
+        if r.kind == .packed {
+            // One open packed block per live node (each a different primary) lets concurrent
+            // batches proceed in parallel; beyond that they share.
+            let want = max(cluster.liveNodes().count, 1)
+            if cluster.packedCount(replication: r.replication) >= want, let b = cluster.takePacked(replication: r.replication, exclude: exclude) {
+                return AllocateBlockResponse(block: b.id, generation: b.generation, pipeline: b.pipeline)
+            }
+        }
+        let pipeline = cluster.choosePipeline(count: r.replication, exclude: exclude)
+        guard pipeline.count == r.replication else {
+            throw HFSError(.unavailable, "cannot place \(r.replication) replicas: \(pipeline.count) live datanode(s) available")
+        }
+        let now = Date().timeIntervalSince1970
+        let created = try await blocking { try self.store.createBlock(kind: r.kind, replication: r.replication, now: now) }
+        if r.kind == .packed {
+            cluster.addPacked(.init(id: created.id, generation: created.generation, pipeline: pipeline), replication: r.replication)
+        }
+        return AllocateBlockResponse(block: created.id, generation: created.generation, pipeline: pipeline)
+    }
+
+    func locations(_ p: HFSPath) async throws -> FileLocations {
+        let r = try await blocking { try self.store.locations(p) }
+        let readable = cluster.readableNodes()
+        let extents = r.extents.map { e in
+            ExtentLocation(extent: e.extent, generation: e.generation,
+                           replicas: e.replicaNodes.compactMap { readable[$0] }.shuffled())
+        }
+        return FileLocations(status: r.status, extents: extents)
+    }
+
+    func report() async throws -> ReportResponse {
+        let counts = try await blocking { try self.store.replicaCounts() }
+        let nodes = cluster.snapshot().map { e in
+            DatanodeReport(id: e.node.info.id, address: e.node.info.address, rack: e.node.info.rack, state: e.state.rawValue,
+                           capacityBytes: e.node.capacityBytes, usedBytes: e.node.usedBytes,
+                           blocks: counts[e.node.info.id] ?? 0, lastHeartbeatSeconds: e.age)
+        }
+        return ReportResponse(datanodes: nodes)
+    }
+
+    func fsck(_ p: HFSPath) async throws -> FsckResponse {
+        let scan = try await blocking { try self.store.fsckScan(p) }
+        let readable = cluster.readableNodes()
+        var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0
+        var problems: [String] = []
+        for b in scan.blocks {
+            let live = Set(b.replicaNodes.filter { readable[$0] != nil })
+            replicas += Int64(live.count)
+            if live.isEmpty {
+                missing += 1
+                if problems.count < 100 { problems.append("block \(b.block): MISSING (no live replica)") }
+            } else if live.count < b.replication {
+                under += 1
+                if problems.count < 100 { problems.append("block \(b.block): under-replicated \(live.count)/\(b.replication) on \(live.sorted().joined(separator: ","))") }
+            }
+        }
+        return FsckResponse(path: p.description, files: scan.files, directories: scan.directories, blocks: Int64(scan.blocks.count),
+                            replicas: replicas, underReplicated: under, missing: missing, corrupt: 0,
+                            healthy: under == 0 && missing == 0, problems: problems)
+    }
+}

@@ -1,0 +1,41 @@
+import HFSCore
+
+/// Chooses the datanodes of a new block's pipeline: distinct nodes, spread over racks, weighted
+/// by free space, never a node that is not live. Pure: the random source is injected.
+public enum Placement {
+    public struct Candidate: Sendable, Equatable {
+        public var node: DatanodeInfo
+        public var freeBytes: Int64
+        public init(node: DatanodeInfo, freeBytes: Int64) { self.node = node; self.freeBytes = freeBytes }
+    }
+
+    /// Picks up to `count` nodes. The first is drawn weighted by free space; each next one
+    /// prefers a rack not used yet (then any rack), again weighted by free space.
+    /// Returns fewer than `count` only when fewer candidates exist.
+    public static func choose<R: RandomNumberGenerator>(count: Int, from candidates: [Candidate], using rng: inout R) -> [DatanodeInfo] {
+        var pool = candidates.filter { $0.freeBytes > 0 }
+        var chosen: [DatanodeInfo] = []
+        var racks = Set<String>()
+        while chosen.count < count, !pool.isEmpty {
+            let fresh = pool.indices.filter { !racks.contains(pool[$0].node.rack) }
+            let from = fresh.isEmpty ? Array(pool.indices) : fresh
+            let i = weightedPick(from, weights: from.map { pool[$0].freeBytes }, using: &rng)
+            chosen.append(pool[i].node)
+            racks.insert(pool[i].node.rack)
+            pool.remove(at: i)
+        }
+        return chosen
+    }
+
+    private static func weightedPick<R: RandomNumberGenerator>(_ indices: [Int], weights: [Int64], using rng: inout R) -> Int {
+        // Weights in MiB keep the sum far from overflow; every candidate keeps a chance.
+        let w = weights.map { max(UInt64($0 >> 20), 1) }
+        let total = w.reduce(0, +)
+        var r = UInt64.random(in: 0..<total, using: &rng)
+        for (k, weight) in w.enumerated() {
+            if r < weight { return indices[k] }
+            r -= weight
+        }
+        return indices[indices.count - 1]
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import HFSClient
+import HFSCore
+import NIOCore
+
+struct Get: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy files and directory trees out of hfs.",
+        discussion: """
+        Like cp -r: when LOCAL is an existing directory each source keeps its own name inside it; \
+        otherwise LOCAL is the new name. Every frame is verified; a bad replica is skipped for the \
+        next one. A file appears under its name only once all of it has been verified.
+        """)
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "REMOTE... LOCAL") var paths: [String] = []
+
+    func validate() throws {
+        guard paths.count >= 2 else { throw ValidationError("get needs at least one REMOTE source and a LOCAL destination") }
+    }
+
+    func run() async throws {
+        let local = paths.last!
+        let sources = try paths.dropLast().map(remotePath)
+        var isDir: ObjCBool = false
+        let intoDir = FileManager.default.fileExists(atPath: local, isDirectory: &isDir) && isDir.boolValue
+        if sources.count > 1 && !intoDir { throw HFSError(.notADirectory, "target '\(local)' is not an existing directory") }
+        try await client.withClient { c in
+            var jobs: [(HFSPath, String)] = []
+            for src in sources {
+                let st = try await c.status(src)
+                let target = intoDir ? (local as NSString).appendingPathComponent(src.isRoot ? "root" : src.name) : local
+                if st.type == .file {
+                    jobs.append((src, target))
+                    continue
+                }
+                try makeLocalDir(target)
+                let listing = try await c.list(src, recursive: true)
+                if listing.truncated { throw HFSError(.invalidArgument, "\(src) has more than \(Limits.listingEntriesMax) entries: get its subdirectories one by one") }
+                for e in listing.entries {
+                    let p = try HFSPath(e.path)
+                    let rel = p.components.dropFirst(src.components.count).joined(separator: "/")
+                    let dest = (target as NSString).appendingPathComponent(rel)
+                    if e.type == .directory { try makeLocalDir(dest) } else { jobs.append((p, dest)) }
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for (remote, dest) in jobs {
+                    if inFlight >= Limits.getFilesInFlightMax { try await group.next(); inFlight -= 1 }
+                    group.addTask { try await Self.fetch(c, remote, to: dest) }
+                    inFlight += 1
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    static func fetch(_ c: HFSClient, _ remote: HFSPath, to dest: String) async throws {
+        let loc = try await c.locations(remote)
+        let sink = try LocalFileSink(path: dest)
+        try await c.read(loc) { try sink.write($0) }
+        try sink.commit()
+    }
+
+    func makeLocalDir(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw HFSError(.io, "cannot create local directory '\(path)': \(error.localizedDescription)")
+        }
+    }
+}
+
+struct Cat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write files to stdout, verified.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "REMOTE files") var paths: [String] = []
+
+    func validate() throws { guard !paths.isEmpty else { throw ValidationError("cat needs a REMOTE file") } }
+
+    func run() async throws {
+        let files = try paths.map(remotePath)
+        try await client.withClient { c in
+            for f in files {
+                let loc = try await c.locations(f)
+                try await c.read(loc) { buffer in
+                    try buffer.withUnsafeReadableBytes { raw in
+                        var off = 0
+                        while off < raw.count {
+                            let n = Glibc.write(1, raw.baseAddress! + off, raw.count - off)
+                            if n < 0 {
+                                if errno == EINTR { continue }
+                                throw HFSError(.io, "local: write to stdout: \(String(cString: strerror(errno)))")
+                            }
+                            off += n
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
