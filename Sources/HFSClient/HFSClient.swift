@@ -19,7 +19,7 @@ public final class HFSClient: Sendable {
         self.namenode = namenode
         var hc = HTTPClient.Configuration()
         hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
-        hc.timeout.connect = .seconds(5)
+        hc.timeout.connect = .seconds(Limits.connectTimeoutSeconds)
         hc.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
         self.owner = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.loginName()

@@ -26,6 +26,8 @@ public enum Limits {
     public static let replicationMax = 16
     /// Seconds a client waits for a control request or a data chunk.
     public static let requestTimeoutSeconds: Int64 = 120
+    /// Seconds a client keeps trying to connect (a refused connection is retried until then).
+    public static let connectTimeoutSeconds: Int64 = 2
     /// Concurrent connections per host from one HTTP client.
     public static let connectionsPerHostMax = 32
     /// Concurrent file reads in `hfs get` of a tree.

@@ -1,0 +1,83 @@
+import HFSCore
+@testable import HFSNamenode
+import Testing
+
+/// A seeded generator so placement tests are repeatable.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476C_E484_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct PlacementTests {
+    func node(_ id: String, _ rack: String, free: Int64 = 100 << 30) -> Placement.Candidate {
+        .init(node: DatanodeInfo(id: id, address: "127.0.0.1:1", rack: rack), freeBytes: free)
+    }
+
+    @Test func distinctNodesSpreadOverRacks() {
+        var rng = SplitMix(state: 1)
+        let nodes = [node("a", "/r1"), node("b", "/r1"), node("c", "/r2")]
+        for _ in 0..<500 {
+            let p = Placement.choose(count: 2, from: nodes, using: &rng)
+            #expect(p.count == 2)
+            #expect(Set(p.map(\.id)).count == 2)
+            #expect(Set(p.map(\.rack)).count == 2, "two replicas on one rack: \(p.map(\.id))")
+        }
+    }
+
+    @Test func moreReplicasThanRacksStillDistinct() {
+        var rng = SplitMix(state: 2)
+        let nodes = [node("a", "/r1"), node("b", "/r1"), node("c", "/r2"), node("d", "/r2")]
+        let p = Placement.choose(count: 4, from: nodes, using: &rng)
+        #expect(Set(p.map(\.id)) == ["a", "b", "c", "d"])
+        #expect(Set(p.prefix(2).map(\.rack)).count == 2)
+    }
+
+    @Test func fewerCandidatesThanReplicas() {
+        var rng = SplitMix(state: 3)
+        #expect(Placement.choose(count: 3, from: [node("a", "/r1")], using: &rng).map(\.id) == ["a"])
+        #expect(Placement.choose(count: 2, from: [], using: &rng).isEmpty)
+    }
+
+    @Test func fullNodesAreNeverChosen() {
+        var rng = SplitMix(state: 4)
+        let nodes = [node("a", "/r1", free: 0), node("b", "/r2"), node("c", "/r2")]
+        for _ in 0..<200 {
+            #expect(!Placement.choose(count: 2, from: nodes, using: &rng).map(\.id).contains("a"))
+        }
+    }
+
+    @Test func weightedByFreeSpace() {
+        var rng = SplitMix(state: 5)
+        let nodes = [node("big", "/r1", free: 900 << 30), node("small", "/r1", free: 100 << 30)]
+        var big = 0
+        let rounds = 2000
+        for _ in 0..<rounds where Placement.choose(count: 1, from: nodes, using: &rng).first?.id == "big" { big += 1 }
+        // Expected 90%; allow sampling noise.
+        #expect(big > rounds * 85 / 100 && big < rounds * 95 / 100, "big chosen \(big)/\(rounds)")
+    }
+}
+
+@Suite struct LivenessTests {
+    let policy = LivenessPolicy(heartbeatIntervalSeconds: 3, deadNodeTimeoutSeconds: 30)
+
+    @Test func statesByAge() {
+        #expect(policy.state(secondsSinceHeartbeat: 0) == .live)
+        #expect(policy.state(secondsSinceHeartbeat: 9) == .live)
+        #expect(policy.state(secondsSinceHeartbeat: 9.5) == .stale)
+        #expect(policy.state(secondsSinceHeartbeat: 29.9) == .stale)
+        #expect(policy.state(secondsSinceHeartbeat: 30) == .dead)
+        #expect(policy.state(secondsSinceHeartbeat: nil) == .dead)
+    }
+
+    @Test func shortTimeoutSkipsStale() {
+        let p = LivenessPolicy(heartbeatIntervalSeconds: 1, deadNodeTimeoutSeconds: 2)
+        #expect(p.state(secondsSinceHeartbeat: 1.9) == .live)
+        #expect(p.state(secondsSinceHeartbeat: 2) == .dead)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import HFSCore
+import Testing
+
+/// Everything that needs a running cluster: one cluster (namenode + 3 datanodes, replication 2,
+/// 1 MiB blocks) is started for this suite and its nested suites, which run one test at a time.
+/// Each test works under its own remote folder (`/rt`, `/ls`, …) and local folder, so the tests
+/// do not depend on their order.
+@Suite("hfs on a local cluster", .serialized, .hfsCluster, .timeLimit(.minutes(10)))
+struct ClusterTests {}
+
+// MARK: bytes in, same bytes out
+
+extension ClusterTests {
+    @Suite("put and get")
+    struct RoundTrip {
+        /// Empty, 1 byte, 100 KB, a file larger than block_size (3.5 MB, 1 MiB blocks), 5 MB.
+        @Test("put then get returns the same bytes", arguments: [0, 1, 100_000, 3_500_000, 5_000_000])
+        func roundTrip(size: Int) async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("rt-\(size)")
+            let data = TestData.random(size, seed: UInt64(size) &+ 11)
+            let src = dir.appendingPathComponent("in.bin"), out = dir.appendingPathComponent("out.bin")
+            try TestData.write(data, to: src)
+            try await c.ok(["mkdir", "-p", "/rt"])
+            try await c.ok(["put", src.path, "/rt/f\(size)"])
+            try await c.ok(["get", "/rt/f\(size)", out.path])
+            let got = try #require(try? Data(contentsOf: out), "get wrote no \(out.path)")
+            #expect(got.count == size)
+            expectSameBytes(got, data, "put/get of \(size) bytes")
+            let st = try await c.stat("/rt/f\(size)")
+            #expect(st?.size == Int64(size))
+        }
+
+        /// Larger than both block_size and the small-file threshold (4 MiB), so it gets
+        /// dedicated 1 MiB blocks: at least 3 of them.
+        @Test("a file larger than block_size spans several blocks")
+        func spansBlocks() async throws {
+            let c = try currentCluster()
+            let size = 4 * TestCluster.blockSizeBytes + 500_000
+            let dir = try c.localDir("blocks")
+            let data = TestData.random(size, seed: 41)
+            try TestData.write(data, to: dir.appendingPathComponent("big.bin"))
+            try await c.ok(["mkdir", "-p", "/blocks"])
+            try await c.ok(["put", dir.appendingPathComponent("big.bin").path, "/blocks/big.bin"])
+            let st = try #require(try await c.stat("/blocks/big.bin"))
+            #expect(st.size == Int64(size))
+            #expect(st.blocks.count >= 3, "a \(size)-byte file with 1 MiB blocks has \(st.blocks.count) blocks")
+            #expect(Set(st.blocks.map(\.block)).count == st.blocks.count, "a block is listed twice")
+            try await c.expectCat("/blocks/big.bin", data, "cat of a multi-block file")
+        }
+
+        @Test("a tree of 1,000 small files: put dir /dst/, get /dst/dir out/")
+        func thousandFiles() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("tree")
+            let tree = dir.appendingPathComponent("tree"), out = dir.appendingPathComponent("out")
+            try TestData.tree(at: tree, files: 1000, subdirs: 10, maxBytes: 4000, seed: 1000)
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            try await c.ok(["mkdir", "-p", "/tree"])
+            try await c.ok(["put", tree.path, "/tree/"], timeoutSeconds: 300)
+            let listed = try await c.lsJSON(["/tree/tree/d03"])
+            #expect(listed.count == 100, "ls --json /tree/tree/d03 lists \(listed.count) of 100")
+            try await c.ok(["get", "/tree/tree", out.path + "/"], timeoutSeconds: 300)
+            let bad = TestData.expectSameTree(tree, out.appendingPathComponent("tree"))
+            #expect(bad == 0)
+            #expect(TestData.files(under: out.appendingPathComponent("tree")).count == 1000)
+        }
+
+        @Test("put - reads stdin; cat writes the file to stdout")
+        func stdinAndCat() async throws {
+            let c = try currentCluster()
+            let data = TestData.random(300_000, seed: 77)
+            try await c.ok(["mkdir", "-p", "/stdin"])
+            try await c.ok(["put", "-", "/stdin/x"], stdin: data)
+            try await c.expectCat("/stdin/x", data, "cat of a file put from stdin")
+            let text = Data("hello, hfs\n".utf8)
+            try await c.ok(["put", "-", "/stdin/hello.txt"], stdin: text)
+            try await c.expectCat("/stdin/hello.txt", text)
+        }
+    }
+}
+
+// MARK: replicas
+
+extension ClusterTests {
+    @Suite("replicas")
+    struct Replicas {
+        /// Per `stat --json`, every block has exactly `replication` replicas on distinct
+        /// datanodes, and the block file is on disk in the data dir of exactly those datanodes.
+        func expectPlacement(_ c: TestCluster, path: String, replication: Int,
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let st = try #require(try await c.stat(path, sourceLocation: sourceLocation), sourceLocation: sourceLocation)
+            #expect(st.replication == replication, "\(path): replication", sourceLocation: sourceLocation)
+            #expect(!st.blocks.isEmpty, "\(path): stat --json lists no blocks", sourceLocation: sourceLocation)
+            let known = Set(c.datanodes.map(\.id))
+            var onDisk: [String: Set<Int64>] = [:]
+            for n in c.datanodes { onDisk[n.id] = c.blockIdsOnDisk(n) }
+            for b in st.blocks {
+                let ids = b.replicas.map(\.id)
+                #expect(ids.count == replication && Set(ids).count == replication,
+                        "\(path) block \(b.block): replicas \(ids), want \(replication) distinct", sourceLocation: sourceLocation)
+                #expect(Set(ids).isSubset(of: known), "\(path) block \(b.block): unknown datanode in \(ids)", sourceLocation: sourceLocation)
+                let holders = Set(c.datanodes.filter { onDisk[$0.id]?.contains(b.block) == true }.map(\.id))
+                #expect(holders == Set(ids),
+                        "\(path) block \(b.block): namenode says \(ids.sorted()), data dirs hold it on \(holders.sorted())",
+                        sourceLocation: sourceLocation)
+            }
+        }
+
+        @Test("every block has 2 replicas on distinct datanodes, as the datanodes' disks show")
+        func replicationTwo() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("rep")
+            try TestData.write(TestData.random(4 * TestCluster.blockSizeBytes + 300_000, seed: 5), to: dir.appendingPathComponent("big"))
+            try TestData.write(TestData.random(50_000, seed: 6), to: dir.appendingPathComponent("small"))
+            try await c.ok(["mkdir", "-p", "/rep"])
+            try await c.ok(["put", dir.appendingPathComponent("big").path, "/rep/big"])
+            try await c.ok(["put", dir.appendingPathComponent("small").path, "/rep/small"])
+            try await expectPlacement(c, path: "/rep/big", replication: 2)
+            try await expectPlacement(c, path: "/rep/small", replication: 2)
+        }
+
+        @Test("put --replication 3 puts every block on all 3 datanodes")
+        func replicationThree() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("rep3")
+            let big = TestData.random(4 * TestCluster.blockSizeBytes + 100_000, seed: 7)
+            try TestData.write(big, to: dir.appendingPathComponent("big"))
+            try TestData.write(TestData.random(20_000, seed: 8), to: dir.appendingPathComponent("small"))
+            try await c.ok(["mkdir", "-p", "/rep3"])
+            try await c.ok(["put", "--replication", "3", dir.appendingPathComponent("big").path, "/rep3/big"])
+            try await c.ok(["put", "--replication", "3", dir.appendingPathComponent("small").path, "/rep3/small"])
+            try await expectPlacement(c, path: "/rep3/big", replication: 3)
+            try await expectPlacement(c, path: "/rep3/small", replication: 3)
+            try await c.expectCat("/rep3/big", big)
+        }
+    }
+}
+
+// MARK: compression
+
+extension ClusterTests {
+    @Suite("codecs")
+    struct Codecs {
+        func putAndStat(_ c: TestCluster, _ data: Data, name: String, extraArgs: [String] = []) async throws -> StatJSON? {
+            let dir = try c.localDir("codec-\(name)")
+            let src = dir.appendingPathComponent(name)
+            try TestData.write(data, to: src)
+            try await c.ok(["mkdir", "-p", "/codec"])
+            try await c.ok(["put"] + extraArgs + [src.path, "/codec/\(name)"])
+            try await c.expectCat("/codec/\(name)", data)
+            return try await c.stat("/codec/\(name)")
+        }
+
+        @Test("a PPM image is stored compressed (auto)")
+        func ppmCompressed() async throws {
+            let c = try currentCluster()
+            let ppm = TestData.ppm()
+            let st = try #require(try await putAndStat(c, ppm, name: "img.ppm"))
+            #expect(st.size == Int64(ppm.count))
+            #expect(st.storedSize < Int64(ppm.count) * 9 / 10, "PPM stored in \(st.storedSize) of \(ppm.count) bytes")
+            #expect(st.codec == "auto", "stat reports the codec policy the file was written with")
+        }
+
+        @Test("a JPEG is stored as it is (auto): stored size within 1% above its size")
+        func jpegAsIs() async throws {
+            let c = try currentCluster()
+            let jpeg = TestData.jpegLike(200_000)
+            let st = try #require(try await putAndStat(c, jpeg, name: "photo.jpg"))
+            let size = Int64(jpeg.count)
+            #expect(st.size == size)
+            #expect(st.storedSize >= size && st.storedSize <= size + size / 100,
+                    "JPEG of \(size) bytes stored in \(st.storedSize) (compressed, or padded by more than 1%)")
+        }
+
+        @Test("--codec none stores as is; --codec zlib compresses")
+        func explicitCodecs() async throws {
+            let c = try currentCluster()
+            let ppm = TestData.ppm(width: 320, height: 240)
+            let size = Int64(ppm.count)
+            let none = try #require(try await putAndStat(c, ppm, name: "none.ppm", extraArgs: ["--codec", "none"]))
+            #expect(none.storedSize >= size, "--codec none: stored \(none.storedSize) of \(size)")
+            #expect(none.codec == "none")
+            let zlib = try #require(try await putAndStat(c, ppm, name: "zlib.ppm", extraArgs: ["--codec", "zlib"]))
+            #expect(zlib.storedSize < size / 2, "--codec zlib: stored \(zlib.storedSize) of \(size)")
+            #expect(zlib.codec == "zlib")
+        }
+
+        @Test("random data is not inflated by more than 1%")
+        func randomNotInflated() async throws {
+            let c = try currentCluster()
+            let data = TestData.random(2_500_000, seed: 99)
+            let st = try #require(try await putAndStat(c, data, name: "random.bin"))
+            let size = Int64(data.count)
+            #expect(st.storedSize >= size && st.storedSize <= size + size / 100, "stored \(st.storedSize) of \(size)")
+        }
+    }
+}

@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import HFSCore
+import Testing
+
+/// A real local hfs cluster for integration tests: a namenode and 3 datanodes started by
+/// `hfs cluster up` as a child process, on free ports of 127.0.0.1, in a fresh temp folder.
+///
+/// Layout of ``root``: `cluster.yaml`, `cluster.log` (the daemons' output), `nn/` (metadata),
+/// `dn1`…`dn3` (data dirs), `local/<name>/` (per-test local files, see ``localDir(_:)``).
+/// Clients find the cluster through `$HFS_CONFIG` (set for every ``run(_:stdin:timeoutSeconds:)``).
+final class TestCluster: @unchecked Sendable {
+    // @unchecked: `process` is touched only by start() and stop(), which the suite scope calls
+    // one after the other; everything else is immutable.
+
+    struct Node: Sendable {
+        var id: String
+        var port: Int
+        var rack: String
+        var address: String { "127.0.0.1:\(port)" }
+    }
+
+    static let replication = 2
+    static let blockSizeBytes = 1 << 20
+    static let datanodeCount = 3
+    static let liveWaitSeconds = 60.0
+    static let stopGraceSeconds = 15.0
+
+    /// The cluster of the suite being run (see ``ClusterTrait``).
+    @TaskLocal static var current: TestCluster?
+
+    let root: URL
+    let configPath: String
+    let namenodePort: Int
+    let datanodes: [Node]
+    let hfs: HFSExecutable
+    private var process: ChildProcess?
+    private var stopped = false
+
+    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node]) {
+        self.root = root
+        self.configPath = root.appendingPathComponent("cluster.yaml").path
+        self.namenodePort = namenodePort
+        self.datanodes = datanodes
+        self.hfs = HFSExecutable(url: binary, scratch: root.appendingPathComponent("scratch"))
+    }
+
+    deinit { stop() }
+
+    /// Writes the config, starts `hfs cluster up`, waits until every datanode is live.
+    static func start() async throws -> TestCluster {
+        let binary = try HFSExecutable.locate()
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hfs-itest-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("scratch"), withIntermediateDirectories: true)
+        let ports = try freeLoopbackPorts(1 + datanodeCount)
+        let nodes = (1...datanodeCount).map { i in Node(id: "dn\(i)", port: ports[i], rack: i % 2 == 1 ? "/r1" : "/r2") }
+        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes)
+        try c.configYAML.write(toFile: c.configPath, atomically: true, encoding: .utf8)
+        do {
+            try c.launch()
+            try await c.waitUntilLive()
+        } catch {
+            let log = c.logTail(lines: 15)
+            c.stop()
+            c.removeFiles()
+            throw HarnessError("\(error)\n--- cluster.log (last lines) ---\n\(log)")
+        }
+        return c
+    }
+
+    var configYAML: String {
+        var y = """
+        cluster:
+          replication: \(Self.replication)
+          block_size: 1MiB
+          codec: auto
+          heartbeat_interval: 1s
+          dead_node_timeout: 10s
+        namenode:
+          address: 127.0.0.1:\(namenodePort)
+          metadata: nn/meta.sqlite
+        datanodes:
+
+        """
+        for n in datanodes {
+            y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack) }\n"
+        }
+        return y
+    }
+
+    private func launch() throws {
+        let log = root.appendingPathComponent("cluster.log").path
+        process = try ChildProcess(executable: hfs.url.path, arguments: ["cluster", "up", "--config", configPath],
+                                   environment: HFSExecutable.environment([:]), cwd: root.path,
+                                   stdin: nil, stdout: log, stderr: log)
+    }
+
+    private func waitUntilLive() async throws {
+        let deadline = Date().addingTimeInterval(Self.liveWaitSeconds)
+        var last = ""
+        for _ in 0..<Int(Self.liveWaitSeconds * 2) {
+            if Date() >= deadline { break }
+            if let p = process, !p.isRunning {
+                throw HarnessError("hfs cluster up exited with status \(p.exitStatus ?? -1) before the cluster was live")
+            }
+            let r = try await hfs.run(["report", "--json", "--config", configPath], cwd: root, timeoutSeconds: 10)
+            if r.status == 0, let report = try? JSONDecoder().decode(ReportResponse.self, from: r.stdout) {
+                let live = report.datanodes.filter { $0.state.lowercased() == "live" }.count
+                if live >= Self.datanodeCount { return }
+                last = "\(live) of \(Self.datanodeCount) datanodes live"
+            } else {
+                last = "hfs report --json: \(r)"
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw HarnessError("cluster not live after \(Int(Self.liveWaitSeconds)) s: \(last)")
+    }
+
+    /// SIGTERM to `hfs cluster up`, bounded wait, SIGKILL; then SIGKILL any process still naming
+    /// this cluster's config path (daemons that outlived their supervisor). Idempotent.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        process?.terminate(graceSeconds: Self.stopGraceSeconds)
+        for pid in pidsWithCommandLine(containing: configPath) { kill(pid, SIGKILL) }
+        process = nil
+    }
+
+    /// Removes the temp folder unless `HFS_ITEST_KEEP` is set.
+    func removeFiles() {
+        if ProcessInfo.processInfo.environment["HFS_ITEST_KEEP"] != nil { return }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func logTail(lines: Int) -> String {
+        let text = (try? String(contentsOf: root.appendingPathComponent("cluster.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    // MARK: using it
+
+    /// `hfs ARGS` against this cluster (via `$HFS_CONFIG`), run in ``root``.
+    func run(_ args: [String], stdin: Data? = nil, timeoutSeconds: Double = 180) async throws -> CLIResult {
+        try await hfs.run(args, stdin: stdin, cwd: root, extraEnv: ["HFS_CONFIG": configPath], timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Like ``run(_:stdin:timeoutSeconds:)``, but records an issue (with the command and its
+    /// output) when the command fails.
+    @discardableResult
+    func ok(_ args: [String], stdin: Data? = nil, timeoutSeconds: Double = 180,
+            sourceLocation: SourceLocation = #_sourceLocation) async throws -> CLIResult {
+        let r = try await run(args, stdin: stdin, timeoutSeconds: timeoutSeconds)
+        #expect(r.status == 0, "hfs \(args.joined(separator: " ")): \(r)", sourceLocation: sourceLocation)
+        return r
+    }
+
+    /// A fresh, empty local folder `local/<name>` for one test's files.
+    func localDir(_ name: String) throws -> URL {
+        let u = root.appendingPathComponent("local").appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: u)
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+
+    func dataDir(_ node: Node) -> URL { root.appendingPathComponent(node.id) }
+
+    /// Block ids that have a block file in `node`'s data dir: files named `blk_<id>`, or
+    /// `blk_<id>_…` / `blk_<id>.…` (generation stamps, meta files), anywhere under it.
+    func blockIdsOnDisk(_ node: Node) -> Set<Int64> {
+        var ids = Set<Int64>()
+        guard let e = FileManager.default.enumerator(atPath: dataDir(node).path) else { return ids }
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            guard name.hasPrefix("blk_") else { continue }
+            let digits = name.dropFirst(4).prefix { $0.isNumber }
+            if let id = Int64(digits) { ids.insert(id) }
+        }
+        return ids
+    }
+}
+
+/// Starts one ``TestCluster`` around a whole suite (its tests and nested suites) and stops it
+/// afterwards; tests reach it through ``TestCluster/current``.
+struct ClusterTrait: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        let cluster = try await TestCluster.start()
+        defer {
+            cluster.stop()
+            cluster.removeFiles()
+        }
+        try await TestCluster.$current.withValue(cluster) { try await function() }
+    }
+}
+
+extension Trait where Self == ClusterTrait {
+    /// A real 3-datanode cluster (replication 2, 1 MiB blocks) shared by the suite's tests.
+    static var hfsCluster: Self { Self() }
+}
+
+/// The suite's cluster, or a recorded failure when the test runs outside ``ClusterTrait``.
+func currentCluster(sourceLocation: SourceLocation = #_sourceLocation) throws -> TestCluster {
+    try #require(TestCluster.current, "no cluster: this test must run inside a suite with .hfsCluster", sourceLocation: sourceLocation)
+}
