@@ -15,13 +15,13 @@ import NIOCore
 ///   most 90% of the logical bytes, else stored with codec none.
 /// - `.lz4`, `.zlib`, `.none`: every frame with that codec, whatever it saves.
 ///
-/// zlib is for cold data, so it defaults to level 6 (zlib's own default: ~19 MB/s to compress
-/// here, against ~104 MB/s at level 1 and ~1 GB/s for lz4). Pass `zlibLevel: 1` for speed.
-/// Decoding speed does not depend on the level.
+/// zlib is for cold data, so it defaults to level 6 (zlib's own default). On text-like data
+/// here, release build: level 6 stores 15% of the logical bytes at ~25 MB/s, level 1 21% at
+/// ~130 MB/s, lz4 36% at ~650 MB/s. Pass `zlibLevel: 1` for speed; decoding does not care.
 public final class FrameEncoder {
     public static let zlibLevelDefault: Int32 = 6
     /// `.auto` keeps an lz4 frame only if stored ≤ logical × 9/10.
-    public static let autoKeepNumerator = 9, autoKeepDenominator = 10
+    static let autoKeepNumerator = 9, autoKeepDenominator = 10
 
     public let policy: CodecPolicy
     public let zlibLevel: Int32
@@ -71,7 +71,7 @@ public final class FrameEncoder {
     }
 
     /// The codec to try for data under this encoder's policy.
-    public func preferredCodec(isCompressedFormat: Bool) -> Codec {
+    func preferredCodec(isCompressedFormat: Bool) -> Codec {
         switch policy {
         case .auto: return isCompressedFormat ? .none : .lz4
         case .none: return .none

@@ -127,26 +127,7 @@ public struct FrameHeader: Sendable, Equatable {
     }
 }
 
-extension Codec {
-    /// The codec byte of a frame header.
-    public var wireID: UInt8 {
-        switch self {
-        case .none: return 0
-        case .lz4: return 1
-        case .zlib: return 2
-        }
-    }
-
-    public init?(wireID: UInt8) {
-        switch wireID {
-        case 0: self = .none
-        case 1: self = .lz4
-        case 2: self = .zlib
-        default: return nil
-        }
-    }
-}
-
+/// `0x0000abcd`, for error messages.
 func hex(_ v: UInt32) -> String {
     let digits = String(v, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits

@@ -5,12 +5,13 @@ import NIOCore
 ///
 /// Call ``append(_:)`` with each chunk, then ``next()`` until it returns nil; at the end of the
 /// stream call ``finish()``, which throws if a partial frame is left. Headers are checked as they
-/// arrive (see ``FrameHeader``); stored bytes are not: give
-/// each frame to a ``FrameDecoder``, or use ``FrameVerifier`` / ``FrameReader``.
+/// arrive (see ``FrameHeader``); stored bytes are not: give each frame to a ``FrameDecoder``, or
+/// use ``FrameVerifier`` / ``FrameReader``.
 ///
-/// Bounded memory: it holds at most the frame being assembled plus the last chunk. A frame lying
-/// whole inside a chunk is returned as a slice of that chunk (no copy); a frame that spans chunks
-/// is assembled in a buffer the parser reuses, so drop each returned frame before the next call.
+/// Bounded memory: drained after each append, it holds at most the frame being assembled plus
+/// the last chunk. A frame lying whole inside a chunk is returned as a slice of that chunk (no
+/// copy); a frame that spans chunks is assembled in a buffer the parser reuses, so drop each
+/// returned frame before the next call (a frame still held forces a fresh buffer).
 public struct FrameStreamParser {
     /// Bytes of a frame that spans chunks, from its first header byte.
     private var assembly = ByteBuffer()

@@ -162,7 +162,7 @@ final class Supervisor {
         let pidPath = pidFile(config)
         if let pid = runningPid(pidPath) { throw HFSError(.alreadyExists, "a cluster for \(config.sourcePath) is already running (pid \(pid))") }
         try FileManager.default.createDirectory(atPath: (pidPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logFile(config), contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile(config), contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile(config)))
         log.seekToEndOfFile()
         let p = Process()

@@ -58,7 +58,7 @@ struct Ls: AsyncParsableCommand {
     @Flag(name: .customShort("R"), help: "Recurse into subdirectories.") var recursive = false
     @Flag(name: .customShort("h"), help: "Human-readable sizes (with -l).") var human = false
     @Flag(name: .long, help: "One JSON object per entry: path, type, size, replication, mtime (and more).") var json = false
-    @Argument(help: "Remote path (default /).") var path = "/"
+    @Argument(help: "Remote path.") var path = "/"
 
     func run() async throws {
         let p = try remotePath(path)
@@ -193,7 +193,7 @@ struct Du: AsyncParsableCommand {
     @Flag(name: .customShort("s"), help: "One summary line for PATH instead of one line per child.") var summary = false
     @Flag(name: .customShort("h"), help: "Human-readable sizes.") var human = false
     @Flag(name: .long, help: "Print JSON (one object per line).") var json = false
-    @Argument(help: "Remote path (default /).") var path = "/"
+    @Argument(help: "Remote path.") var path = "/"
 
     func run() async throws {
         let p = try remotePath(path)
@@ -238,7 +238,7 @@ struct Fsck: AsyncParsableCommand {
         abstract: "Check files, blocks and replicas under a path; exit status 1 when anything is unhealthy.")
     @OptionGroup var client: ClientOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
-    @Argument(help: "Remote path (default /).") var path = "/"
+    @Argument(help: "Remote path.") var path = "/"
 
     func run() async throws {
         let p = try remotePath(path)
