@@ -46,9 +46,15 @@ extension HFSClient {
                 for try await chunk in response.body {
                     parser.append(chunk)
                     while let frame = try parser.next() {
-                        out.clear()
-                        try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &out) }
-                        try sink(out)
+                        if frame.header.codec == .none {
+                            // Stored bytes are the logical bytes: verify and pass them on as they are.
+                            try frame.stored.withUnsafeReadableBytes { try decoder.verify(header: frame.header, stored: $0) }
+                            try sink(frame.stored)
+                        } else {
+                            out.clear()
+                            try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &out) }
+                            try sink(out)
+                        }
                         pos += Int64(frame.header.frameLength)
                         logical += Int64(frame.header.logicalLength)
                     }
@@ -73,24 +79,22 @@ extension HFSClient {
     }
 }
 
-/// A local file being written by `get`: written under a temporary name and renamed into place
-/// only once every byte is verified, so a failed get leaves no half file behind.
+/// A local file being written by `get`. Bytes reach it only once verified; if the read fails
+/// the file is removed, so a failed get leaves no half file behind.
 public final class LocalFileSink: @unchecked Sendable {
     let fd: Int32
     let path: String
-    let temp: String
     private var done = false
 
     public init(path: String) throws {
         self.path = path
-        self.temp = (path as NSString).deletingLastPathComponent.appending("/.\((path as NSString).lastPathComponent).hfs-\(getpid()).tmp")
-        fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HFSError(.io, "local: cannot create \(path): \(String(cString: strerror(errno)))") }
     }
 
     deinit {
         close(fd)
-        if !done { unlink(temp) }
+        if !done { unlink(path) }
     }
 
     public func write(_ buffer: ByteBuffer) throws {
@@ -107,8 +111,6 @@ public final class LocalFileSink: @unchecked Sendable {
         }
     }
 
-    public func commit() throws {
-        guard rename(temp, path) == 0 else { throw HFSError(.io, "local: rename to \(path): \(String(cString: strerror(errno)))") }
-        done = true
-    }
+    /// Keeps the file: every byte was verified.
+    public func commit() { done = true }
 }

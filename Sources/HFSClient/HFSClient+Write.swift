@@ -238,11 +238,22 @@ final class LocalSource: @unchecked Sendable {
         return done
     }
 
+    /// Reads up to `count` bytes. A regular file is read into a buffer of its own size (a small
+    /// image does not cost a `count`-sized allocation); stdin grows its buffer as it goes.
     func readPrefix(upTo count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        let n = try out.withUnsafeMutableBytes { try read(into: $0) }
-        out.removeLast(count - n)
-        return out
+        var st = stat()
+        let known = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+        var capacity = min(count, known.map { $0 + 1 } ?? (64 << 10))
+        var out: [UInt8] = []
+        while true {
+            let have = out.count
+            let chunk = try [UInt8](unsafeUninitializedCapacity: capacity - have) { buf, n in
+                n = try read(into: UnsafeMutableRawBufferPointer(buf))
+            }
+            out += chunk
+            if eof || out.count >= count { return out }
+            capacity = min(count, capacity * 2)
+        }
     }
 }
 

@@ -100,6 +100,16 @@ public final class HFSClient: Sendable {
         try await get("fs/list", ["path": path.description, "recursive": recursive ? "1" : "0"])
     }
     public func locations(_ path: HFSPath) async throws -> FileLocations { try await get("fs/locations", ["path": path.description]) }
+    /// Locations of many files, ``Limits/locationsPathsMax`` per request.
+    public func locations(_ paths: [HFSPath]) async throws -> [FileLocations] {
+        var out: [FileLocations] = []
+        for start in stride(from: 0, to: paths.count, by: Limits.locationsPathsMax) {
+            let chunk = paths[start..<min(start + Limits.locationsPathsMax, paths.count)]
+            let r: LocationsResponse = try await post("fs/locations", LocationsRequest(paths: chunk.map(\.description)))
+            out += r.files
+        }
+        return out
+    }
     public func du(_ path: HFSPath) async throws -> DuResponse { try await get("fs/du", ["path": path.description]) }
     public func fsck(_ path: HFSPath) async throws -> FsckResponse { try await get("fs/fsck", ["path": path.description]) }
 

@@ -51,7 +51,7 @@ public struct ClusterConfig: Sendable, Equatable {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             throw HFSError(.config, "\(path): invalid YAML: \(first)")
         }
-        var p = Parser(file: path)
+        let p = Parser(file: path)
         var cfg = ClusterConfig()
         cfg.sourcePath = path
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()

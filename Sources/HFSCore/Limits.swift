@@ -19,6 +19,8 @@ public enum Limits {
     public static let pathDepthMax = 1000
     /// Entries returned by one directory listing request.
     public static let listingEntriesMax = 100_000
+    /// Files whose locations one request may ask for.
+    public static let locationsPathsMax = 1024
     /// Control-plane JSON bodies.
     public static let controlBodyBytesMax = 64 << 20
     /// Datanodes in one write pipeline.

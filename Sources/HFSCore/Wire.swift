@@ -80,6 +80,16 @@ public struct FileLocations: Codable, Sendable {
 
 // MARK: namespace requests
 
+/// Locations of many files at once (`hfs get` of a tree), at most ``Limits/locationsPathsMax``.
+public struct LocationsRequest: Codable, Sendable {
+    public var paths: [String]
+    public init(paths: [String]) { self.paths = paths }
+}
+public struct LocationsResponse: Codable, Sendable {
+    public var files: [FileLocations]
+    public init(files: [FileLocations]) { self.files = files }
+}
+
 public struct MkdirRequest: Codable, Sendable {
     public var path: String; public var parents: Bool; public var owner: String
     public init(path: String, parents: Bool, owner: String) { self.path = path; self.parents = parents; self.owner = owner }

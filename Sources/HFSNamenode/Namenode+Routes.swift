@@ -24,6 +24,14 @@ extension Namenode {
             let p = try HFSPath(JSONRoutes.query(req, "path"))
             return try await self.locations(p)
         }
+        api.json(.post, "fs/locations") { req, _ in
+            let r = try await JSONRoutes.decode(LocationsRequest.self, from: req)
+            guard r.paths.count <= Limits.locationsPathsMax else {
+                throw HFSError.invalid("at most \(Limits.locationsPathsMax) paths per locations request")
+            }
+            let paths = try r.paths.map(HFSPath.init)
+            return LocationsResponse(files: try await self.locations(paths))
+        }
         api.json(.get, "fs/du") { req, _ in
             let p = try HFSPath(JSONRoutes.query(req, "path"))
             return try await blocking { try self.store.du(p) }
@@ -121,13 +129,20 @@ extension Namenode {
     }
 
     func locations(_ p: HFSPath) async throws -> FileLocations {
-        let r = try await blocking { try self.store.locations(p) }
+        try await locations([p])[0]
+    }
+
+    /// Files' extents with their readable replicas, in random order to spread reads.
+    func locations(_ paths: [HFSPath]) async throws -> [FileLocations] {
+        let files = try await blocking { try self.store.locations(paths) }
         let readable = cluster.readableNodes()
-        let extents = r.extents.map { e in
-            ExtentLocation(extent: e.extent, generation: e.generation,
-                           replicas: e.replicaNodes.compactMap { readable[$0] }.shuffled())
+        return files.map { r in
+            let extents = r.extents.map { e in
+                ExtentLocation(extent: e.extent, generation: e.generation,
+                               replicas: e.replicaNodes.compactMap { readable[$0] }.shuffled())
+            }
+            return FileLocations(status: r.status, extents: extents)
         }
-        return FileLocations(status: r.status, extents: extents)
     }
 
     func report() async throws -> ReportResponse {

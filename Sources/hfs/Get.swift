@@ -45,23 +45,27 @@ struct Get: AsyncParsableCommand {
                     if e.type == .directory { try makeLocalDir(dest) } else { jobs.append((p, dest)) }
                 }
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var inFlight = 0
-                for (remote, dest) in jobs {
-                    if inFlight >= Limits.getFilesInFlightMax { try await group.next(); inFlight -= 1 }
-                    group.addTask { try await Self.fetch(c, remote, to: dest) }
-                    inFlight += 1
+            // Locations in batches (one namenode request per batch), reads in parallel.
+            for start in stride(from: 0, to: jobs.count, by: Limits.locationsPathsMax) {
+                let batch = Array(jobs[start..<min(start + Limits.locationsPathsMax, jobs.count)])
+                let locations = try await c.locations(batch.map(\.0))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var inFlight = 0
+                    for (loc, job) in zip(locations, batch) {
+                        if inFlight >= Limits.getFilesInFlightMax { try await group.next(); inFlight -= 1 }
+                        group.addTask { try await Self.fetch(c, loc, to: job.1) }
+                        inFlight += 1
+                    }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
         }
     }
 
-    static func fetch(_ c: HFSClient, _ remote: HFSPath, to dest: String) async throws {
-        let loc = try await c.locations(remote)
+    static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String) async throws {
         let sink = try LocalFileSink(path: dest)
         try await c.read(loc) { try sink.write($0) }
-        try sink.commit()
+        sink.commit()
     }
 
     func makeLocalDir(_ path: String) throws {
