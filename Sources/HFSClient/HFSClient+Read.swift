@@ -7,24 +7,62 @@ import NIOFoundationCompat
 
 /// Where read bytes go: called once per verified frame, in order.
 public typealias ReadSink = (ByteBuffer) throws -> Void
+/// Where read bytes go when extents may arrive out of order: each verified frame with its
+/// offset in the file. Called from several tasks at once.
+public typealias PositionalSink = @Sendable (ByteBuffer, Int64) throws -> Void
 
 extension HFSClient {
-    /// Reads a whole file, verifying every frame. Each extent is read from its first replica;
-    /// on a checksum mismatch, a refused or broken connection, the read resumes at the same frame
-    /// on the next replica. No unverified byte reaches `sink`.
+    /// Reads a whole file in order, verifying every frame. Each extent is read from its first
+    /// replica; on a checksum mismatch, a refused or broken connection, the read resumes at the
+    /// same frame on the next replica. No unverified byte reaches `sink`.
     public func read(_ file: FileLocations, into sink: ReadSink) async throws {
-        guard file.status.type == .file else { throw HFSError(.isADirectory, "is a directory: \(file.status.path)") }
+        try checkIsFile(file)
         let decoder = FrameDecoder()
         var total: Int64 = 0
         for e in file.extents {
-            total += try await readExtent(e, path: file.status.path, decoder: decoder, sink: sink)
+            total += try await readExtent(e, path: file.status.path, decoder: decoder) { buffer, _ in try sink(buffer) }
         }
+        try checkTotal(file, total)
+    }
+
+    /// Reads a whole file with up to `extentsInFlight` extents (blocks) fetched at once, from
+    /// different datanodes where the replicas allow; for sinks that can write at an offset.
+    public func read(_ file: FileLocations, extentsInFlight: Int, into sink: @escaping PositionalSink) async throws {
+        try checkIsFile(file)
+        var starts: [Int64] = []
+        var offset: Int64 = 0
+        for e in file.extents { starts.append(offset); offset += e.extent.logicalLength }
+        let total = try await withThrowingTaskGroup(of: Int64.self) { group in
+            var inFlight = 0, total: Int64 = 0
+            for (e, start) in zip(file.extents, starts) {
+                if inFlight >= extentsInFlight { total += try await group.next() ?? 0; inFlight -= 1 }
+                group.addTask {
+                    try await self.readExtent(e, path: file.status.path, decoder: FrameDecoder()) { buffer, within in
+                        try sink(buffer, start + within)
+                    }
+                }
+                inFlight += 1
+            }
+            for try await n in group { total += n }
+            return total
+        }
+        try checkTotal(file, total)
+    }
+
+    private func checkIsFile(_ file: FileLocations) throws {
+        guard file.status.type == .file else { throw HFSError(.isADirectory, "is a directory: \(file.status.path)") }
+    }
+
+    private func checkTotal(_ file: FileLocations, _ total: Int64) throws {
         guard total == file.status.size else {
             throw HFSError(.corrupt, "\(file.status.path): read \(total) bytes, the namenode says \(file.status.size)")
         }
     }
 
-    private func readExtent(_ e: ExtentLocation, path: String, decoder: FrameDecoder, sink: ReadSink) async throws -> Int64 {
+    /// Reads one extent; `sink` gets each verified frame's logical bytes and their offset
+    /// within the extent. Returns the extent's logical length.
+    private func readExtent(_ e: ExtentLocation, path: String, decoder: FrameDecoder,
+                            sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
         let start = e.extent.offset, end = e.extent.offset + e.extent.storedLength
         var pos = start
         var logical: Int64 = 0
@@ -49,11 +87,11 @@ extension HFSClient {
                         if frame.header.codec == .none {
                             // Stored bytes are the logical bytes: verify and pass them on as they are.
                             try frame.stored.withUnsafeReadableBytes { try decoder.verify(header: frame.header, stored: $0) }
-                            try sink(frame.stored)
+                            try sink(frame.stored, logical)
                         } else {
                             out.clear()
                             try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &out) }
-                            try sink(out)
+                            try sink(out, logical)
                         }
                         pos += Int64(frame.header.frameLength)
                         logical += Int64(frame.header.logicalLength)
@@ -97,11 +135,12 @@ public final class LocalFileSink: @unchecked Sendable {
         if !done { unlink(path) }
     }
 
-    public func write(_ buffer: ByteBuffer) throws {
+    /// Writes `buffer` at `offset` in the file (pwrite: safe from several tasks at once).
+    public func write(_ buffer: ByteBuffer, at offset: Int64) throws {
         try buffer.withUnsafeReadableBytes { raw in
             var off = 0
             while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                let n = pwrite(fd, raw.baseAddress! + off, raw.count - off, off_t(offset) + off_t(off))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw HFSError(.io, "local: write \(path): \(String(cString: strerror(errno)))")

@@ -34,6 +34,8 @@ public enum Limits {
     public static let connectionsPerHostMax = 32
     /// Concurrent file reads in `hfs get` of a tree.
     public static let getFilesInFlightMax = 16
+    /// Blocks of one large file fetched at once by `hfs get`.
+    public static let getExtentsInFlightMax = 4
     /// Incremental block reports are flushed this often by a datanode.
     public static let incrementalReportIntervalMilliseconds = 200
 }

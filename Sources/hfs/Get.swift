@@ -64,7 +64,7 @@ struct Get: AsyncParsableCommand {
 
     static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String) async throws {
         let sink = try LocalFileSink(path: dest)
-        try await c.read(loc) { try sink.write($0) }
+        try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { try sink.write($0, at: $1) }
         sink.commit()
     }
 
