@@ -67,6 +67,8 @@ let package = Package(
         .testTarget(name: "HFSFormatTests", dependencies: ["HFSFormat"]),
         .testTarget(name: "HFSMetadataTests", dependencies: ["HFSMetadata"]),
         .testTarget(name: "HFSNamenodeTests", dependencies: ["HFSNamenode"]),
+        .testTarget(name: "HFSDatanodeTests", dependencies: ["HFSDatanode", "HFSFormat"]),
+        .testTarget(name: "HFSClientTests", dependencies: ["HFSClient", "HFSFormat"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HFSCore"]),
     ]
 )

@@ -98,11 +98,15 @@ extension HFSClient {
                     }
                 }
                 try parser.finish()
-                guard pos == end else { throw HFSError(.corrupt, "short read: \(end - pos) bytes missing") }
+                guard pos == end else { throw HFSError(.unavailable, "short read: \(end - pos) bytes missing") }
             } catch let error as HFSError where error.code == .io && error.message.hasPrefix("local:") {
                 throw error  // the local side failed (disk full...): another replica will not help
             } catch {
                 failures.append("\(replica.id): \(Self.describe(error))")
+                if let bad = error as? HFSError, bad.code == .corrupt {
+                    // Best effort: the read goes on from the next replica whatever the answer.
+                    let _: OKAnswer? = try? await post("blocks/bad", BadReplicaRequest(block: e.extent.block, datanode: replica.id, reason: bad.message))
+                }
             }
         }
         guard pos == end else {

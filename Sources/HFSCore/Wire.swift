@@ -187,6 +187,14 @@ public struct CommitRequest: Codable, Sendable {
     }
 }
 
+/// A reader found a replica whose frames fail their checksums.
+public struct BadReplicaRequest: Codable, Sendable {
+    public var block: Int64
+    public var datanode: String
+    public var reason: String
+    public init(block: Int64, datanode: String, reason: String) { self.block = block; self.datanode = datanode; self.reason = reason }
+}
+
 // MARK: datanode ↔ namenode
 
 public struct BlockReportEntry: Codable, Sendable, Equatable {

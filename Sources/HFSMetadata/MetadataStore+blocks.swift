@@ -92,7 +92,7 @@ extension MetadataStore {
                     SELECT extent.block, MAX(inode.replication) FROM extent JOIN inode ON inode.id = extent.file
                     WHERE extent.file IN subtree GROUP BY extent.block
                 )
-                SELECT used.block, used.replication, replica.datanode
+                SELECT used.block, used.replication, replica.datanode, replica.state
                 FROM used LEFT JOIN replica ON replica.block = used.block
                 ORDER BY used.block, replica.datanode
                 """, arguments: [id])
@@ -102,14 +102,31 @@ extension MetadataStore {
                 if blocks.last?.block != block {
                     blocks.append(BlockHealthRow(block: block, replication: row["replication"], replicaNodes: []))
                 }
-                if let node: String = row["datanode"] { blocks[blocks.count - 1].replicaNodes.append(node) }
+                if let node: String = row["datanode"] {
+                    if row["state"] == "corrupt" {
+                        blocks[blocks.count - 1].corruptNodes.append(node)
+                    } else {
+                        blocks[blocks.count - 1].replicaNodes.append(node)
+                    }
+                }
             }
             return (totals.files, totals.directories, blocks)
         }
     }
 
+    /// Datanodes holding a replica of `block` not known to be corrupt.
     static func replicaNodes(of block: Int64, in db: Database) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT datanode FROM replica WHERE block = ? ORDER BY datanode"),
+        try String.fetchAll(db.cachedStatement(sql: "SELECT datanode FROM replica WHERE block = ? AND state != 'corrupt' ORDER BY datanode"),
                             arguments: [block])
+    }
+
+    /// A reader found a frame of `block` on `datanode` that fails its checksum: that replica is
+    /// no longer offered to readers and counts as corrupt in fsck. False if no such replica.
+    @discardableResult
+    public func markCorrupt(block: Int64, datanode: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE replica SET state = 'corrupt' WHERE block = ? AND datanode = ?", arguments: [block, datanode])
+            return db.changesCount > 0
+        }
     }
 }

@@ -71,7 +71,7 @@ private struct CommitBatch {
         try requireUsable(ack.block, for: nil)
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO replica (block, datanode, state, length) VALUES (?, ?, 'finalized', ?)
-            ON CONFLICT (block, datanode) DO UPDATE SET state = 'finalized', length = MAX(length, excluded.length)
+            ON CONFLICT (block, datanode) DO UPDATE SET length = MAX(length, excluded.length)
             """)
         for node in ack.nodes {
             try upsert.execute(arguments: [ack.block, node, ack.length])

@@ -30,8 +30,14 @@ extension MetadataStore {
     /// (unknown or deleted), in report order.
     public func replaceReplicas(of datanode: String, with report: [BlockReportEntry]) throws -> [Int64] {
         try write { db in
+            // A replica found corrupt stays marked until it is repaired (a report cannot tell).
+            let corrupt = try Int64.fetchAll(db, sql: "SELECT block FROM replica WHERE datanode = ? AND state = 'corrupt'", arguments: [datanode])
             try db.execute(sql: "DELETE FROM replica WHERE datanode = ?", arguments: [datanode])
-            return try Self.recordReplicas(report, on: datanode, in: db)
+            let unwanted = try Self.recordReplicas(report, on: datanode, in: db)
+            for block in corrupt {
+                try db.execute(sql: "UPDATE replica SET state = 'corrupt' WHERE block = ? AND datanode = ?", arguments: [block, datanode])
+            }
+            return unwanted
         }
     }
 
@@ -88,7 +94,7 @@ extension MetadataStore {
         let stateOfBlock = try db.cachedStatement(sql: "SELECT state FROM block WHERE id = ?")
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO replica (block, datanode, state, length) VALUES (?, ?, 'finalized', ?)
-            ON CONFLICT (block, datanode) DO UPDATE SET state = 'finalized', length = excluded.length
+            ON CONFLICT (block, datanode) DO UPDATE SET length = excluded.length
             """)
         var unwanted: [Int64] = []
         var seenUnwanted: Set<Int64> = []

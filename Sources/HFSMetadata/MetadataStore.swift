@@ -49,11 +49,13 @@ public final class MetadataStore: Sendable {
         public var block: Int64
         /// The highest replication among the files that use the block.
         public var replication: Int
-        /// Ids of the datanodes that reported a replica, sorted.
+        /// Ids of the datanodes that hold a good replica, sorted.
         public var replicaNodes: [String]
+        /// Ids of the datanodes whose replica a reader found corrupt, sorted.
+        public var corruptNodes: [String] = []
 
-        public init(block: Int64, replication: Int, replicaNodes: [String]) {
-            self.block = block; self.replication = replication; self.replicaNodes = replicaNodes
+        public init(block: Int64, replication: Int, replicaNodes: [String], corruptNodes: [String] = []) {
+            self.block = block; self.replication = replication; self.replicaNodes = replicaNodes; self.corruptNodes = corruptNodes
         }
     }
 

@@ -72,6 +72,13 @@ extension Namenode {
             let r = try await JSONRoutes.decode(AllocateBlockRequest.self, from: req)
             return try await self.allocate(r)
         }
+        api.json(.post, "blocks/bad") { req, _ in
+            let r = try await JSONRoutes.decode(BadReplicaRequest.self, from: req)
+            if try await blocking({ try self.store.markCorrupt(block: r.block, datanode: r.datanode) }) {
+                self.logger.warning("block \(r.block) on \(r.datanode) reported corrupt: \(r.reason)")
+            }
+            return OK()
+        }
         api.json(.post, "datanodes/register") { req, _ in
             let r = try await JSONRoutes.decode(RegisterRequest.self, from: req)
             let unwanted = try await blocking {
@@ -158,11 +165,15 @@ extension Namenode {
     func fsck(_ p: HFSPath) async throws -> FsckResponse {
         let scan = try await blocking { try self.store.fsckScan(p) }
         let readable = cluster.readableNodes()
-        var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0
+        var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0, corrupt: Int64 = 0
         var problems: [String] = []
         for b in scan.blocks {
             let live = Set(b.replicaNodes.filter { readable[$0] != nil })
             replicas += Int64(live.count)
+            if !b.corruptNodes.isEmpty {
+                corrupt += 1
+                if problems.count < 100 { problems.append("block \(b.block): corrupt replica on \(b.corruptNodes.joined(separator: ","))") }
+            }
             if live.isEmpty {
                 missing += 1
                 if problems.count < 100 { problems.append("block \(b.block): MISSING (no live replica)") }
@@ -172,7 +183,7 @@ extension Namenode {
             }
         }
         return FsckResponse(path: p.description, files: scan.files, directories: scan.directories, blocks: Int64(scan.blocks.count),
-                            replicas: replicas, underReplicated: under, missing: missing, corrupt: 0,
-                            healthy: under == 0 && missing == 0, problems: problems)
+                            replicas: replicas, underReplicated: under, missing: missing, corrupt: corrupt,
+                            healthy: under == 0 && missing == 0 && corrupt == 0, problems: problems)
     }
 }

@@ -1,0 +1,137 @@
+import Foundation
+import HFSCore
+@testable import HFSDatanode
+import HFSFormat
+import NIOCore
+import Testing
+
+func tempDir() throws -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("hfs-dn-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
+    var out = ByteBuffer()
+    bytes.withUnsafeBytes { _ = FrameEncoder(policy: policy).encode($0, isCompressedFormat: false, into: &out) }
+    return out
+}
+
+@Suite struct BlockStoreTests {
+    @Test func appendReportReopenDelete() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: 1 << 30)
+        let body = frames(Array(repeating: 7, count: 3000))
+        let file = try store.openForAppend(42)
+        try body.withUnsafeReadableBytes { try file.write($0, at: 0) }
+        try file.sync()
+        store.setLength(42, Int64(body.readableBytes))
+        #expect(store.report() == [BlockReportEntry(block: 42, length: Int64(body.readableBytes))])
+        #expect(store.capacityBytes == 1 << 30)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/blocks/blk_42"))
+
+        // A restarted datanode finds its blocks on disk.
+        let again = try BlockStore(dataDir: dir, capacityBytes: nil)
+        #expect(again.report() == [BlockReportEntry(block: 42, length: Int64(body.readableBytes))])
+        #expect(again.usedBytes == Int64(body.readableBytes))
+        #expect(again.capacityBytes > again.usedBytes)
+
+        #expect(again.delete(42))
+        #expect(!again.delete(42))
+        #expect(again.report().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/blocks/blk_42"))
+    }
+
+    @Test func truncateCutsBackAFailedAppend() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        let file = try store.openForAppend(1)
+        let a = frames(Array(repeating: 1, count: 100)), b = frames(Array(repeating: 2, count: 100))
+        try a.withUnsafeReadableBytes { try file.write($0, at: 0) }
+        try b.withUnsafeReadableBytes { try file.write($0, at: Int64(a.readableBytes)) }
+        #expect(try file.size() == Int64(a.readableBytes + b.readableBytes))
+        try file.truncate(Int64(a.readableBytes))
+        #expect(try file.size() == Int64(a.readableBytes))
+    }
+}
+
+@Suite struct AppendSinkTests {
+    @Test func verifiesAndWritesAtTheOffset() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        let file = try store.openForAppend(5)
+        let body = frames((0..<5000).map { UInt8($0 % 251) })
+        let sink = AppendSink(file: file, offset: 100)
+        // Arbitrary chunking, as HTTP delivers it.
+        var rest = body
+        while rest.readableBytes > 0 { try sink.consume(rest.readSlice(length: min(777, rest.readableBytes))!) }
+        try sink.finish()
+        #expect(sink.written == Int64(body.readableBytes))
+        let onDisk = try Data(contentsOf: URL(fileURLWithPath: store.path(5)))
+        #expect(onDisk.count == 100 + body.readableBytes)
+        #expect(Array(onDisk.suffix(body.readableBytes)) == Array(body.readableBytesView))
+    }
+
+    @Test func corruptFrameIsRefused() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        var body = frames(Array(repeating: 9, count: 2000), policy: .none)
+        let i = body.readerIndex + FrameHeader.size + 10
+        body.setInteger(body.getInteger(at: i, as: UInt8.self)! ^ 0xFF, at: i)
+        let sink = AppendSink(file: try store.openForAppend(6), offset: 0)
+        let error = #expect(throws: HFSError.self) { try sink.consume(body) }
+        #expect(error?.code == .corrupt)
+    }
+
+    @Test func truncatedStreamIsRefusedAtTheEnd() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        let body = frames(Array(repeating: 3, count: 2000))
+        let sink = AppendSink(file: try store.openForAppend(7), offset: 0)
+        try sink.consume(body.getSlice(at: body.readerIndex, length: body.readableBytes - 1)!)
+        #expect(throws: HFSError.self) { try sink.finish() }
+    }
+}
+
+@Suite struct BlockLocksTests {
+    actor Log { var events: [String] = []; func add(_ e: String) { events.append(e) } }
+
+    @Test func appendsToOneBlockAreSerialized() async {
+        let locks = BlockLocks()
+        let log = Log()
+        await locks.acquire(1)
+        let waiter = Task {
+            await locks.acquire(1)
+            await log.add("second")
+            await locks.release(1)
+        }
+        // Another block is not held up.
+        await locks.acquire(2)
+        await locks.release(2)
+        try? await Task.sleep(for: .milliseconds(50))
+        await log.add("first done")
+        await locks.release(1)
+        await waiter.value
+        #expect(await log.events == ["first done", "second"])
+    }
+}
+
+@Suite struct PipelineHeaderTests {
+    @Test func roundTrip() throws {
+        let nodes = [DatanodeInfo(id: "dn2", address: "127.0.0.1:9862", rack: ""), DatanodeInfo(id: "dn3", address: "127.0.0.1:9863", rack: "")]
+        let text = PipelineHeader.encode(nodes)
+        #expect(text == "dn2@127.0.0.1:9862,dn3@127.0.0.1:9863")
+        #expect(try PipelineHeader.decode(text) == nodes)
+        #expect(try PipelineHeader.decode("").isEmpty)
+    }
+
+    @Test(arguments: ["dn2", "dn2@", "dn2@nowhere", "@127.0.0.1:1", "dn2@127.0.0.1:99999"])
+    func badItemsAreRefused(_ text: String) {
+        #expect(throws: HFSError.self) { try PipelineHeader.decode(text) }
+    }
+}

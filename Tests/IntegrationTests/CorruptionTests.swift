@@ -1,0 +1,97 @@
+import Foundation
+import HFSCore
+import Testing
+
+/// A replica damaged on disk: readers still get the right bytes from the other replica, report
+/// the bad one, and fsck says so. On a cluster of its own, since it leaves fsck unhealthy.
+@Suite("corrupt replica", .serialized, .hfsCluster, .timeLimit(.minutes(5)))
+struct CorruptionTests {
+    struct Stat: Decodable {
+        struct Block: Decodable {
+            struct Replica: Decodable { var id: String }
+            var block: Int64
+            var offset: Int64
+            var storedLength: Int64
+            var replicas: [Replica]
+        }
+        var blocks: [Block]
+    }
+
+    @Test("a flipped byte on one datanode never reaches a reader; fsck reports the corrupt replica")
+    func flippedByte() async throws {
+        let c = try currentCluster()
+        let dir = try c.localDir("corrupt")
+        let data = TestData.random(300_000, seed: 77)
+        let local = dir.appendingPathComponent("f.bin")
+        try TestData.write(data, to: local)
+        try await c.ok(["put", local.path, "/c.bin"])
+
+        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/c.bin"]).stdout)
+        let block = try #require(stat.blocks.first)
+        #expect(block.replicas.count == 2)
+        let victim = try #require(c.datanodes.first { $0.id == block.replicas[0].id })
+        let survivor = block.replicas[1].id
+
+        // Flip a byte inside the first frame's data on one replica only.
+        let file = c.dataDir(victim).appendingPathComponent("blocks/blk_\(block.block)")
+        let handle = try FileHandle(forUpdating: file)
+        let at = UInt64(block.offset) + 24 + 5000
+        try handle.seek(toOffset: at)
+        let old = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: at)
+        try handle.write(contentsOf: Data([old ^ 0x5A]))
+        try handle.close()
+
+        // Replicas are tried in random order: read until a reader has met the bad one.
+        var reported = false
+        for _ in 0..<40 {
+            try await c.expectCat("/c.bin", data, "cat with one corrupt replica")
+            let r = try await c.run(["fsck", "--json", "/"])
+            let fsck = try JSONDecoder().decode(FsckResponse.self, from: r.stdout)
+            if fsck.corrupt > 0 {
+                #expect(r.status == 1, "fsck exits 1 when a block is corrupt")
+                #expect(fsck.corrupt == 1)
+                #expect(!fsck.healthy)
+                #expect(fsck.problems.contains { $0.contains("\(block.block)") && $0.contains(victim.id) }, "\(fsck.problems)")
+                reported = true
+                break
+            }
+        }
+        #expect(reported, "40 reads never reported the corrupt replica on \(victim.id)")
+
+        // The bad replica is no longer offered; reads and gets still return the right bytes.
+        let after = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/c.bin"]).stdout)
+        #expect(after.blocks.first?.replicas.map(\.id) == [survivor])
+        try await c.expectCat("/c.bin", data, "cat after the report")
+        let out = dir.appendingPathComponent("back.bin")
+        try await c.ok(["get", "/c.bin", out.path])
+        expectSameBytes(try? Data(contentsOf: out), data, "get after the report")
+    }
+
+    @Test("when every replica is corrupt the read fails naming the file and block, and writes nothing")
+    func allReplicasBad() async throws {
+        let c = try currentCluster()
+        let dir = try c.localDir("allbad")
+        let data = TestData.random(50_000, seed: 78)
+        let local = dir.appendingPathComponent("g.bin")
+        try TestData.write(data, to: local)
+        try await c.ok(["put", local.path, "/g.bin"])
+        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/g.bin"]).stdout)
+        let block = try #require(stat.blocks.first)
+        for r in block.replicas {
+            let node = try #require(c.datanodes.first { $0.id == r.id })
+            let handle = try FileHandle(forUpdating: c.dataDir(node).appendingPathComponent("blocks/blk_\(block.block)"))
+            let at = UInt64(block.offset) + 24 + 100
+            try handle.seek(toOffset: at)
+            let old = try #require(try handle.read(upToCount: 1)?.first)
+            try handle.seek(toOffset: at)
+            try handle.write(contentsOf: Data([old ^ 0xFF]))
+            try handle.close()
+        }
+        let out = dir.appendingPathComponent("g.out")
+        let r = try await c.run(["get", "/g.bin", out.path])
+        expectCleanError(r, "get with every replica corrupt")
+        #expect(r.stderr.contains("/g.bin") && r.stderr.contains("block \(block.block)"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path), "a failed get left \(out.path)")
+    }
+}
