@@ -2,10 +2,9 @@
 public enum Limits {
     /// Logical bytes held by one frame; a ranged read decompresses only the frames it touches.
     public static let frameLogicalBytesMax = 1 << 20
-    /// A file at or below this size is appended to a shared packed block.
+    /// A file at or below this size (or `block_size`, if smaller) is appended to a shared packed
+    /// block; a packed block stops taking appends once it holds `block_size` stored bytes.
     public static let smallFileBytesMax = 4 << 20
-    /// A packed block stops taking appends once it holds this many stored bytes.
-    public static let packedBlockBytesMax = 64 << 20
     /// A batch of small files sent to a pipeline in one request.
     public static let packedBatchBytesMax = 8 << 20
     public static let packedBatchFilesMax = 512

@@ -49,7 +49,7 @@ extension Datanode {
             }
             if expected < offset { try file.truncate(expected) }
             offset = expected
-        } else if packed && offset >= Int64(Limits.packedBlockBytesMax) {
+        } else if packed && offset >= config.blockSizeBytes {
             throw HFSError(.conflict, "block \(id) is full")
         }
 

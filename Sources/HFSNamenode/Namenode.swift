@@ -46,7 +46,7 @@ public final class Namenode: Sendable {
 
     var info: ClusterInfo {
         ClusterInfo(replication: config.replication, blockSizeBytes: config.blockSizeBytes, codec: config.codec,
-                    smallFileBytesMax: Int64(Limits.smallFileBytesMax))
+                    smallFileBytesMax: min(Int64(Limits.smallFileBytesMax), config.blockSizeBytes))
     }
 }
 

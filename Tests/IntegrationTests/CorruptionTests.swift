@@ -95,3 +95,32 @@ struct CorruptionTests {
         #expect(!FileManager.default.fileExists(atPath: out.path), "a failed get left \(out.path)")
     }
 }
+
+/// Deleting files gives the space of their dedicated blocks back on the datanodes.
+@Suite("space reclaimed", .serialized, .hfsCluster, .timeLimit(.minutes(5)))
+struct ReclaimTests {
+    @Test("rm of a large file removes its block files from every datanode")
+    func rmFreesBlocks() async throws {
+        let c = try currentCluster()
+        let dir = try c.localDir("reclaim")
+        let local = dir.appendingPathComponent("big.bin")
+        try TestData.write(TestData.random(3_500_000, seed: 79), to: local)  // 4 dedicated blocks of 1 MiB
+        try await c.ok(["put", local.path, "/big.bin"])
+        let stat = try JSONDecoder().decode(CorruptionTests.Stat.self, from: try await c.ok(["stat", "--json", "/big.bin"]).stdout)
+        let ids = Set(stat.blocks.map(\.block))
+        #expect(ids.count == 4)
+        let holders = c.datanodes.filter { !c.blockIdsOnDisk($0).isDisjoint(with: ids) }
+        #expect(holders.count >= 2)
+        try await c.ok(["rm", "/big.bin"])
+        // Datanodes get the delete commands with their next heartbeats (every 1 s here).
+        var left = ids
+        for _ in 0..<40 {
+            left = ids.filter { id in c.datanodes.contains { c.blockIdsOnDisk($0).contains(id) } }
+            if left.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(left.isEmpty, "blocks \(left.sorted()) still on disk 10 s after rm")
+        let fsck = try await c.ok(["fsck", "/"])
+        #expect(fsck.status == 0)
+    }
+}
