@@ -14,6 +14,8 @@ struct Get: AsyncParsableCommand {
         """)
 
     @OptionGroup var client: ClientOptions
+    @Flag(name: .shortAndLong, help: "Overwrite existing local files. This is already what get does (as cp); accepted for HDFS habits.")
+    var force = false
     @Argument(help: "REMOTE... LOCAL") var paths: [String] = []
 
     func validate() throws {
