@@ -63,12 +63,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        .target(name: "HFSTestSupport", path: "Tests/HFSTestSupport"),
         .testTarget(name: "HFSCoreTests", dependencies: ["HFSCore"]),
-        .testTarget(name: "HFSFormatTests", dependencies: ["HFSFormat"]),
+        .testTarget(name: "HFSFormatTests", dependencies: ["HFSFormat", "HFSTestSupport"]),
         .testTarget(name: "HFSMetadataTests", dependencies: ["HFSMetadata"]),
-        .testTarget(name: "HFSNamenodeTests", dependencies: ["HFSNamenode"]),
+        .testTarget(name: "HFSNamenodeTests", dependencies: ["HFSNamenode", "HFSTestSupport"]),
         .testTarget(name: "HFSDatanodeTests", dependencies: ["HFSDatanode", "HFSFormat"]),
         .testTarget(name: "HFSClientTests", dependencies: ["HFSClient", "HFSFormat"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HFSCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HFSCore", "HFSTestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import HFSCore
 import NIOCore
+import HFSTestSupport
 import Testing
 @testable import HFSFormat
 

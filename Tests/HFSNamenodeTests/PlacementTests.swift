@@ -1,18 +1,7 @@
 import HFSCore
 @testable import HFSNamenode
 import Testing
-
-/// A seeded generator so placement tests are repeatable.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476C_E484_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import HFSTestSupport
 
 @Suite struct PlacementTests {
     func node(_ id: String, _ rack: String, free: Int64 = 100 << 30) -> Placement.Candidate {
@@ -20,7 +9,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func distinctNodesSpreadOverRacks() {
-        var rng = SplitMix(state: 1)
+        var rng = SeededRandom(seed: 1)
         let nodes = [node("a", "/r1"), node("b", "/r1"), node("c", "/r2")]
         for _ in 0..<500 {
             let p = Placement.choose(count: 2, from: nodes, using: &rng)
@@ -31,7 +20,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func moreReplicasThanRacksStillDistinct() {
-        var rng = SplitMix(state: 2)
+        var rng = SeededRandom(seed: 2)
         let nodes = [node("a", "/r1"), node("b", "/r1"), node("c", "/r2"), node("d", "/r2")]
         let p = Placement.choose(count: 4, from: nodes, using: &rng)
         #expect(Set(p.map(\.id)) == ["a", "b", "c", "d"])
@@ -39,13 +28,13 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func fewerCandidatesThanReplicas() {
-        var rng = SplitMix(state: 3)
+        var rng = SeededRandom(seed: 3)
         #expect(Placement.choose(count: 3, from: [node("a", "/r1")], using: &rng).map(\.id) == ["a"])
         #expect(Placement.choose(count: 2, from: [], using: &rng).isEmpty)
     }
 
     @Test func fullNodesAreNeverChosen() {
-        var rng = SplitMix(state: 4)
+        var rng = SeededRandom(seed: 4)
         let nodes = [node("a", "/r1", free: 0), node("b", "/r2"), node("c", "/r2")]
         for _ in 0..<200 {
             #expect(!Placement.choose(count: 2, from: nodes, using: &rng).map(\.id).contains("a"))
@@ -53,7 +42,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func weightedByFreeSpace() {
-        var rng = SplitMix(state: 5)
+        var rng = SeededRandom(seed: 5)
         let nodes = [node("big", "/r1", free: 900 << 30), node("small", "/r1", free: 100 << 30)]
         var big = 0
         let rounds = 2000

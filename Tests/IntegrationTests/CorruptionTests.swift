@@ -17,6 +17,16 @@ struct CorruptionTests {
         var blocks: [Block]
     }
 
+    /// Inverts the bits of one byte of a block file, as a failing disk would.
+    static func flipByte(_ c: TestCluster, _ node: TestCluster.Node, block: Int64, at offset: UInt64) throws {
+        let handle = try FileHandle(forUpdating: c.dataDir(node).appendingPathComponent("blocks/blk_\(block)"))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        let old = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: Data([~old]))
+    }
+
     @Test("a flipped byte on one datanode never reaches a reader; fsck reports the corrupt replica")
     func flippedByte() async throws {
         let c = try currentCluster()
@@ -33,14 +43,7 @@ struct CorruptionTests {
         let survivor = block.replicas[1].id
 
         // Flip a byte inside the first frame's data on one replica only.
-        let file = c.dataDir(victim).appendingPathComponent("blocks/blk_\(block.block)")
-        let handle = try FileHandle(forUpdating: file)
-        let at = UInt64(block.offset) + 24 + 5000
-        try handle.seek(toOffset: at)
-        let old = try #require(try handle.read(upToCount: 1)?.first)
-        try handle.seek(toOffset: at)
-        try handle.write(contentsOf: Data([old ^ 0x5A]))
-        try handle.close()
+        try Self.flipByte(c, victim, block: block.block, at: UInt64(block.offset) + 24 + 5000)
 
         // Replicas are tried in random order: read until a reader has met the bad one.
         var reported = false
@@ -80,13 +83,7 @@ struct CorruptionTests {
         let block = try #require(stat.blocks.first)
         for r in block.replicas {
             let node = try #require(c.datanodes.first { $0.id == r.id })
-            let handle = try FileHandle(forUpdating: c.dataDir(node).appendingPathComponent("blocks/blk_\(block.block)"))
-            let at = UInt64(block.offset) + 24 + 100
-            try handle.seek(toOffset: at)
-            let old = try #require(try handle.read(upToCount: 1)?.first)
-            try handle.seek(toOffset: at)
-            try handle.write(contentsOf: Data([old ^ 0xFF]))
-            try handle.close()
+            try Self.flipByte(c, node, block: block.block, at: UInt64(block.offset) + 24 + 100)
         }
         let out = dir.appendingPathComponent("g.out")
         let r = try await c.run(["get", "/g.bin", out.path])

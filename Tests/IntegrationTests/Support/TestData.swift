@@ -1,24 +1,12 @@
 import Foundation
 import HFSCore
 import Testing
-
-/// SplitMix64: deterministic test data from a seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import HFSTestSupport
 
 enum TestData {
     /// `count` pseudo-random (incompressible) bytes.
     static func random(_ count: Int, seed: UInt64) -> Data {
-        var g = SeededGenerator(seed: seed)
+        var g = SeededRandom(seed: seed)
         var d = Data(count: count)
         d.withUnsafeMutableBytes { raw in
             var i = 0
@@ -63,7 +51,7 @@ enum TestData {
     /// `count` files of 1…`maxBytes` random bytes under `dir`, spread over `subdirs` folders
     /// (`d00/f0000.bin`…); 0 subdirs puts them all at the top.
     static func tree(at dir: URL, files count: Int, subdirs: Int, maxBytes: Int, seed: UInt64) throws {
-        var g = SeededGenerator(seed: seed)
+        var g = SeededRandom(seed: seed)
         for i in 0..<count {
             let size = Int.random(in: 1...maxBytes, using: &g)
             let rel = subdirs > 0 ? String(format: "d%02d/f%04d.bin", i % subdirs, i) : String(format: "f%04d.bin", i)
