@@ -41,7 +41,11 @@ public final class Datanode: Sendable {
         logger.info("datanode \(me.id) on \(me.address), data \(me.dataDir), \(store.blockCount) blocks")
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService() }
+                group.addTask {
+                    do { try await app.runService() } catch {
+                        throw HFSError(.unavailable, "datanode \(self.me.id) on \(self.me.address): \(error)")
+                    }
+                }
                 group.addTask { await self.namenodeLoop() }
                 group.addTask { await self.reportLoop() }
                 try await group.next()

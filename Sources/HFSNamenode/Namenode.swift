@@ -41,7 +41,9 @@ public final class Namenode: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         logger.info("namenode on \(config.namenodeAddress), metadata \(config.metadataPath)")
-        try await app.runService()
+        do { try await app.runService() } catch {
+            throw HFSError(.unavailable, "namenode on \(config.namenodeAddress): \(error)")
+        }
     }
 
     var info: ClusterInfo {

@@ -93,7 +93,11 @@ final class Supervisor {
         }
         log("starting namenode on \(config.namenodeAddress) and \(config.datanodes.count) datanode(s)")
         try start(0)
-        waitForNamenode(seconds: 30)
+        guard waitForNamenode(seconds: 30) else {
+            shutdown()
+            let status = children[0].process.map { $0.isRunning ? "still not listening after 30 s" : "exited with status \($0.terminationStatus)" } ?? ""
+            throw HFSError(.unavailable, "the namenode \(status) (is \(config.namenodeAddress) already in use?)")
+        }
         for i in 1..<children.count { try start(i) }
         while true {
             stop.lock()
@@ -128,7 +132,8 @@ final class Supervisor {
         children[i].process = p
     }
 
-    private func waitForNamenode(seconds: Double) {
+    /// True once the namenode accepts connections; false if it exits or the time runs out.
+    private func waitForNamenode(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -138,10 +143,15 @@ final class Supervisor {
             inet_pton(AF_INET, config.namenodeAddress.host == "localhost" ? "127.0.0.1" : config.namenodeAddress.host, &addr.sin_addr)
             let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
             close(fd)
-            if ok { return }
-            if children[0].process?.isRunning == false { return }
+            if ok {
+                // Someone listens; make sure it is ours (another cluster may hold the port).
+                usleep(300_000)
+                return children[0].process?.isRunning == true
+            }
+            if children[0].process?.isRunning == false { return false }
             usleep(100_000)
         }
+        return false
     }
 
     /// SIGTERM to every child, then SIGKILL to those still running after 10 s.

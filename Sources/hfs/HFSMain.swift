@@ -44,7 +44,8 @@ enum Main {
         if message.isEmpty { exit(code.rawValue) }
         let first = message.split(separator: "\n").first.map(String.init) ?? message
         let trimmed = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
-        FileHandle.standardError.write(Data("hfs: error: \(trimmed) (see hfs --help)\n".utf8))
+        let hint = code == .validationFailure ? " (see hfs --help)" : ""
+        FileHandle.standardError.write(Data("hfs: error: \(trimmed)\(hint)\n".utf8))
         exit(code == .success ? 1 : code.rawValue)
     }
 

@@ -104,6 +104,40 @@ struct StandaloneCLITests {
         }
     }
 
+    @Test("cluster up on a namenode port that is taken fails at once and says why")
+    func portInUse() async throws {
+        try await withScratch { hfs, dir in
+            // Hold the namenode's port with a listening socket of our own.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = 0
+            inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &len) == 0 }
+            }
+            try #require(bound)
+            let taken = Int(UInt16(bigEndian: addr.sin_port))
+            let dn = try freeLoopbackPorts(1)[0]
+            let path = dir.appendingPathComponent("cluster.yaml").path
+            try """
+            namenode:
+              address: 127.0.0.1:\(taken)
+              metadata: nn/meta.sqlite
+            datanodes:
+              - { id: dn1, address: 127.0.0.1:\(dn), data_dir: dn1 }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try await hfs.run(["cluster", "up", "--config", path], cwd: dir, timeoutSeconds: 40)
+            #expect(!r.timedOut, "cluster up kept running with its namenode port taken")
+            #expect(r.status != 0)
+            let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("hfs: error:") && last.contains("already in use"), "last line: \(last)")
+        }
+    }
+
     @Test("no cluster.yaml and no --namenode: one error line")
     func noConfig() async throws {
         try await withScratch { hfs, dir in
