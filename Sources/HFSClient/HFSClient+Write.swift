@@ -243,16 +243,19 @@ final class LocalSource: @unchecked Sendable {
     func readPrefix(upTo count: Int) throws -> [UInt8] {
         var st = stat()
         let known = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
-        var capacity = min(count, known.map { $0 + 1 } ?? (64 << 10))
-        var out: [UInt8] = []
-        while true {
-            let have = out.count
-            let chunk = try [UInt8](unsafeUninitializedCapacity: capacity - have) { buf, n in
-                n = try read(into: UnsafeMutableRawBufferPointer(buf))
-            }
-            out += chunk
-            if eof || out.count >= count { return out }
-            capacity = min(count, capacity * 2)
+        // A regular file is read in one go into a buffer of its size (+1 to notice growth).
+        var want = min(count, known.map { $0 + 1 } ?? (64 << 10))
+        var out = try readBytes(want)
+        while !eof && out.count < count {
+            want = min(count - out.count, max(out.count, 64 << 10))
+            out += try readBytes(want)
+        }
+        return out
+    }
+
+    private func readBytes(_ n: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: n) { buf, got in
+            got = try read(into: UnsafeMutableRawBufferPointer(buf))
         }
     }
 }
