@@ -35,6 +35,10 @@ public enum Limits {
     public static let getFilesInFlightMax = 16
     /// Blocks of one large file fetched at once by `hfs get`.
     public static let getExtentsInFlightMax = 4
+    /// Block copies one datanode is asked to make per replication round.
+    public static let replicationsPerNodePerRoundMax = 4
+    /// Seconds before an unconfirmed block copy is asked for again.
+    public static let replicationTimeoutSeconds: Double = 60
     /// Incremental block reports are flushed this often by a datanode.
     public static let incrementalReportIntervalMilliseconds = 200
 }

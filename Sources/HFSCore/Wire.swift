@@ -222,10 +222,18 @@ public struct HeartbeatRequest: Codable, Sendable {
     }
 }
 public struct DatanodeCommand: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case delete }
+    public enum Kind: String, Codable, Sendable {
+        /// Remove these blocks' files.
+        case delete
+        /// Copy these blocks to `targets` (a pipeline: the first forwards to the rest).
+        case replicate
+    }
     public var kind: Kind
     public var blocks: [Int64]
-    public init(kind: Kind, blocks: [Int64]) { self.kind = kind; self.blocks = blocks }
+    public var targets: [DatanodeInfo]?
+    public init(kind: Kind, blocks: [Int64], targets: [DatanodeInfo]? = nil) {
+        self.kind = kind; self.blocks = blocks; self.targets = targets
+    }
 }
 public struct HeartbeatResponse: Codable, Sendable {
     /// The namenode does not know this node (it restarted): register again with a full report.

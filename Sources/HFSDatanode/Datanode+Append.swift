@@ -59,7 +59,7 @@ extension Datanode {
             if let next = downstream.first {
                 let tee = TeeBody(base: request.body, sink: sink)
                 let answer = try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
-                                               kind: packed ? .packed : .dedicated, body: tee)
+                                               kind: packed ? .packed : .dedicated, body: .stream(tee, length: .unknown))
                 guard answer.offset == offset, answer.storedLength == sink.written else {
                     throw HFSError(.io, "\(next.id) stored \(answer.storedLength) bytes at \(answer.offset), \(me.id) has \(sink.written) at \(offset)")
                 }
@@ -80,14 +80,15 @@ extension Datanode {
         }
     }
 
-    private func forward(block id: Int64, to next: DatanodeInfo, rest: [DatanodeInfo], offset: Int64, kind: BlockKind,
-                         body: TeeBody) async throws -> AppendResponse {
+    /// Sends frames to `next` (which forwards them to `rest`) to land at `offset` of block `id`.
+    func forward(block id: Int64, to next: DatanodeInfo, rest: [DatanodeInfo], offset: Int64, kind: BlockKind,
+                 body: HTTPClientRequest.Body) async throws -> AppendResponse {
         var req = HTTPClientRequest(url: "http://\(next.address)/api/v1/blocks/\(id)/append")
         req.method = .POST
         req.headers.add(name: PipelineHeader.downstream, value: PipelineHeader.encode(rest))
         req.headers.add(name: PipelineHeader.offset, value: "\(offset)")
         req.headers.add(name: PipelineHeader.kind, value: kind.rawValue)
-        req.body = .stream(body, length: .unknown)
+        req.body = body
         let response: HTTPClientResponse
         do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
             if let e = error as? HFSError { throw e }

@@ -81,6 +81,9 @@ extension Datanode {
                     await reports.removed(id)
                 }
                 logger.info("deleted \(c.blocks.count) block(s) on the namenode's command")
+            case .replicate:
+                // Copies run beside the heartbeats; the namenode bounds how many it asks for.
+                for id in c.blocks { Task { await self.replicate(block: id, to: c.targets ?? []) } }
             }
         }
     }

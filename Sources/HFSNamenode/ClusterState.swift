@@ -21,6 +21,10 @@ final class ClusterState: Sendable {
     }
     private struct State {
         var nodes: [String: Node] = [:]
+        /// Commands waiting for a node's next heartbeat.
+        var commands: [String: [DatanodeCommand]] = [:]
+        /// Blocks being copied, with the time after which a copy may be asked for again.
+        var copying: [Int64: Double] = [:]
         var packed: [Int: [OpenBlock]] = [:]
         var nextPacked = 0
         var rng = SystemRandomNumberGenerator()
@@ -113,6 +117,32 @@ final class ClusterState: Sendable {
             s.nextPacked &+= 1
             return pool[s.nextPacked % pool.count]
         }
+    }
+
+    func enqueue(_ command: DatanodeCommand, for node: String) {
+        state.withLockedValue { $0.commands[node, default: []].append(command) }
+    }
+
+    /// The commands queued for `node`, removed from the queue.
+    func takeCommands(for node: String) -> [DatanodeCommand] {
+        state.withLockedValue { $0.commands.removeValue(forKey: node) ?? [] }
+    }
+
+    /// True (and the block marked) unless a copy of it is already under way.
+    func startCopy(_ block: Int64, timeoutSeconds: Double) -> Bool {
+        let t = now()
+        return state.withLockedValue { s in
+            if let until = s.copying[block], until > t { return false }
+            s.copying[block] = t + timeoutSeconds
+            return true
+        }
+    }
+
+    func endCopy(_ block: Int64) { _ = state.withLockedValue { $0.copying.removeValue(forKey: block) } }
+
+    /// The open packed block `id`, if it is still taking appends.
+    func openPacked(_ id: Int64) -> OpenBlock? {
+        state.withLockedValue { s in s.packed.values.lazy.flatMap { $0 }.first { $0.id == id } }
     }
 
     func packedCount(replication: Int) -> Int { state.withLockedValue { $0.packed[replication]?.count ?? 0 } }

@@ -93,7 +93,9 @@ extension Namenode {
             let h = try await JSONRoutes.decode(HeartbeatRequest.self, from: req)
             guard self.cluster.heartbeat(h) else { return HeartbeatResponse(reregister: true, commands: []) }
             let deletes = try await blocking { try self.store.deletedBlocks(on: h.id) }
-            return HeartbeatResponse(reregister: false, commands: deletes.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: deletes)])
+            var commands = self.cluster.takeCommands(for: h.id)
+            if !deletes.isEmpty { commands.append(DatanodeCommand(kind: .delete, blocks: deletes)) }
+            return HeartbeatResponse(reregister: false, commands: commands)
         }
         api.json(.post, "datanodes/blocks") { req, _ in
             let r = try await JSONRoutes.decode(BlockReceivedRequest.self, from: req)

@@ -41,6 +41,8 @@ public final class Namenode: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         logger.info("namenode on \(config.namenodeAddress), metadata \(config.metadataPath)")
+        let monitor = Task { await self.replicationLoop() }
+        defer { monitor.cancel() }
         do { try await app.runService() } catch {
             throw HFSError(.unavailable, "namenode on \(config.namenodeAddress): \(error)")
         }

@@ -3,7 +3,8 @@ import HFSCore
 import Testing
 
 /// A replica damaged on disk: readers still get the right bytes from the other replica, report
-/// the bad one, and fsck says so. On a cluster of its own, since it leaves fsck unhealthy.
+/// the bad one, fsck says so, and the namenode replaces it. On a cluster of its own, since the
+/// last test leaves a block with no good replica.
 @Suite("corrupt replica", .serialized, .hfsCluster, .timeLimit(.minutes(5)))
 struct CorruptionTests {
     struct Stat: Decodable {
@@ -45,30 +46,36 @@ struct CorruptionTests {
         // Flip a byte inside the first frame's data on one replica only.
         try Self.flipByte(c, victim, block: block.block, at: UInt64(block.offset) + 24 + 5000)
 
-        // Replicas are tried in random order: read until a reader has met the bad one.
+        // Replicas are tried in random order: read until a reader has met the bad one. The
+        // namenode then stops offering it (fsck: corrupt) and, soon after, replaces it.
         var reported = false
         for _ in 0..<40 {
             try await c.expectCat("/c.bin", data, "cat with one corrupt replica")
-            let r = try await c.run(["fsck", "--json", "/"])
+            let r = try await c.run(["fsck", "--json", "/c.bin"])
             let fsck = try JSONDecoder().decode(FsckResponse.self, from: r.stdout)
+            let now = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/c.bin"]).stdout)
             if fsck.corrupt > 0 {
-                #expect(r.status == 1, "fsck exits 1 when a block is corrupt")
-                #expect(fsck.corrupt == 1)
+                #expect(r.status == 1, "fsck exits 1 while a block has a corrupt replica")
                 #expect(!fsck.healthy)
                 #expect(fsck.problems.contains { $0.contains("\(block.block)") && $0.contains(victim.id) }, "\(fsck.problems)")
+            }
+            if fsck.corrupt > 0 || now.blocks.first?.replicas.contains(where: { $0.id == victim.id }) == false {
                 reported = true
                 break
             }
         }
         #expect(reported, "40 reads never reported the corrupt replica on \(victim.id)")
 
-        // The bad replica is no longer offered; reads and gets still return the right bytes.
+        // Repaired: a good copy on another node, the bad one deleted, fsck healthy again.
+        try await waitFor("fsck healthy after the repair", seconds: 30) { try await c.run(["fsck", "/c.bin"]).status == 0 }
         let after = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/c.bin"]).stdout)
-        #expect(after.blocks.first?.replicas.map(\.id) == [survivor])
-        try await c.expectCat("/c.bin", data, "cat after the report")
+        let holders = Set(after.blocks.first?.replicas.map(\.id) ?? [])
+        #expect(holders.count == 2 && holders.contains(survivor) && !holders.contains(victim.id), "replicas now on \(holders.sorted())")
+        try await waitFor("the corrupt copy removed from \(victim.id)'s disk", seconds: 15) { !c.blockIdsOnDisk(victim).contains(block.block) }
+        try await c.expectCat("/c.bin", data, "cat after the repair")
         let out = dir.appendingPathComponent("back.bin")
         try await c.ok(["get", "/c.bin", out.path])
-        expectSameBytes(try? Data(contentsOf: out), data, "get after the report")
+        expectSameBytes(try? Data(contentsOf: out), data, "get after the repair")
     }
 
     @Test("when every replica is corrupt the read fails naming the file and block, and writes nothing")

@@ -38,10 +38,15 @@ final class TestCluster: @unchecked Sendable {
     let namenodePort: Int
     let datanodes: [Node]
     let hfs: HFSExecutable
+    /// Started as separate `hfs namenode` / `hfs datanode` processes (so a test can kill one
+    /// for good) rather than supervised by `hfs cluster up` (which restarts what dies).
+    let separateDaemons: Bool
     private var process: ChildProcess?
+    private var daemons: [String: ChildProcess] = [:]
     private var stopped = false
 
-    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node]) {
+    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool) {
+        self.separateDaemons = separateDaemons
         self.root = root
         self.configPath = root.appendingPathComponent("cluster.yaml").path
         self.namenodePort = namenodePort
@@ -52,14 +57,14 @@ final class TestCluster: @unchecked Sendable {
     deinit { stop() }
 
     /// Writes the config, starts `hfs cluster up`, waits until every datanode is live.
-    static func start() async throws -> TestCluster {
+    static func start(separateDaemons: Bool = false) async throws -> TestCluster {
         let binary = try HFSExecutable.locate()
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("hfs-itest-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
         try FileManager.default.createDirectory(at: root.appendingPathComponent("scratch"), withIntermediateDirectories: true)
         let ports = try freeLoopbackPorts(1 + datanodeCount)
         let nodes = (1...datanodeCount).map { i in Node(id: "dn\(i)", port: ports[i], rack: i % 2 == 1 ? "/r1" : "/r2") }
-        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes)
+        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes, separateDaemons: separateDaemons)
         try c.configYAML.write(toFile: c.configPath, atomically: true, encoding: .utf8)
         do {
             try c.launch()
@@ -80,7 +85,7 @@ final class TestCluster: @unchecked Sendable {
           block_size: 1MiB
           codec: auto
           heartbeat_interval: 1s
-          dead_node_timeout: 10s
+          dead_node_timeout: \(separateDaemons ? "4s" : "10s")
         namenode:
           address: 127.0.0.1:\(namenodePort)
           metadata: nn/meta.sqlite
@@ -95,9 +100,32 @@ final class TestCluster: @unchecked Sendable {
 
     private func launch() throws {
         let log = root.appendingPathComponent("cluster.log").path
-        process = try ChildProcess(executable: hfs.url.path, arguments: ["cluster", "up", "--config", configPath],
-                                   environment: HFSExecutable.environment([:]), cwd: root.path,
-                                   stdin: nil, stdout: log, stderr: log)
+        guard separateDaemons else {
+            process = try ChildProcess(executable: hfs.url.path, arguments: ["cluster", "up", "--config", configPath],
+                                       environment: HFSExecutable.environment([:]), cwd: root.path,
+                                       stdin: nil, stdout: log, stderr: log)
+            return
+        }
+        try startDaemon("namenode", ["namenode", "--config", configPath])
+        for n in datanodes { try startDaemon(n.id, ["datanode", "--config", configPath, "--id", n.id]) }
+    }
+
+    private func startDaemon(_ name: String, _ arguments: [String]) throws {
+        let log = root.appendingPathComponent("cluster.log").path
+        daemons[name] = try ChildProcess(executable: hfs.url.path, arguments: arguments, environment: HFSExecutable.environment([:]),
+                                         cwd: root.path, stdin: nil, stdout: log, stderr: log)
+    }
+
+    /// kill -9 of one daemon (`namenode` or a datanode id); only with ``separateDaemons``.
+    func kill9(_ name: String) {
+        guard let p = daemons.removeValue(forKey: name) else { return }
+        kill(p.pid, SIGKILL)
+        p.terminate(graceSeconds: 0)
+    }
+
+    /// Starts a daemon again after ``kill9(_:)``.
+    func restart(_ name: String) throws {
+        try startDaemon(name, name == "namenode" ? ["namenode", "--config", configPath] : ["datanode", "--config", configPath, "--id", name])
     }
 
     private func waitUntilLive() async throws {
@@ -107,6 +135,9 @@ final class TestCluster: @unchecked Sendable {
             if Date() >= deadline { break }
             if let p = process, !p.isRunning {
                 throw HarnessError("hfs cluster up exited with status \(p.exitStatus ?? -1) before the cluster was live")
+            }
+            if let (name, p) = daemons.first(where: { !$0.value.isRunning }) {
+                throw HarnessError("hfs \(name) exited with status \(p.exitStatus ?? -1) before the cluster was live")
             }
             let r = try await hfs.run(["report", "--json", "--config", configPath], cwd: root, timeoutSeconds: 10)
             if r.status == 0, let report = try? JSONDecoder().decode(ReportResponse.self, from: r.stdout) {
@@ -127,8 +158,10 @@ final class TestCluster: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         process?.terminate(graceSeconds: Self.stopGraceSeconds)
+        for p in daemons.values { p.terminate(graceSeconds: 2) }
         for pid in pidsWithCommandLine(containing: configPath) { kill(pid, SIGKILL) }
         process = nil
+        daemons = [:]
     }
 
     /// Removes the temp folder unless `HFS_ITEST_KEEP` is set.
@@ -187,9 +220,10 @@ final class TestCluster: @unchecked Sendable {
 /// Starts one ``TestCluster`` around a whole suite (its tests and nested suites) and stops it
 /// afterwards; tests reach it through ``TestCluster/current``.
 struct ClusterTrait: SuiteTrait, TestScoping {
+    var separateDaemons = false
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await TestCluster.start()
+        let cluster = try await TestCluster.start(separateDaemons: separateDaemons)
         defer {
             cluster.stop()
             cluster.removeFiles()
@@ -201,6 +235,9 @@ struct ClusterTrait: SuiteTrait, TestScoping {
 extension Trait where Self == ClusterTrait {
     /// A real 3-datanode cluster (replication 2, 1 MiB blocks) shared by the suite's tests.
     static var hfsCluster: Self { Self() }
+    /// The same, with every daemon a process of its own that a test may kill for good
+    /// (dead_node_timeout 4 s).
+    static var hfsDaemons: Self { Self(separateDaemons: true) }
 }
 
 /// The suite's cluster, or a recorded failure when the test runs outside ``ClusterTrait``.

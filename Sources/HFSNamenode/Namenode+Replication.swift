@@ -1,0 +1,59 @@
+import Foundation
+import HFSCore
+import HFSMetadata
+import HFSServer
+
+/// Keeps blocks at their replication: every heartbeat interval, blocks with fewer good replicas
+/// on readable nodes than their files ask for are copied from a surviving replica to new nodes
+/// (most endangered first), and corrupt replicas are dropped once enough good ones exist. The
+/// namenode never calls a datanode: copies and deletes travel in heartbeat answers.
+extension Namenode {
+    func replicationLoop() async {
+        let interval = Duration.milliseconds(Int64(config.heartbeatIntervalSeconds * 1000))
+        // After a (re)start, give every datanode time to register and report its blocks before
+        // deciding anything is missing, so a restart does not set off a storm of copies.
+        let graceSeconds = max(3 * config.heartbeatIntervalSeconds, 2)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard cluster.now() >= graceSeconds else { continue }
+            do { try await replicationRound() } catch {
+                logger.warning("replication round failed: \(error)")
+            }
+        }
+    }
+
+    func replicationRound() async throws {
+        let blocks = try await blocking { try self.store.fsckScan(.root).blocks }
+        let readable = cluster.readableNodes()
+        let live = cluster.liveNodes()
+        // Fewest good replicas first.
+        let ordered = blocks.map { b in (b, b.replicaNodes.filter { readable[$0] != nil }) }
+            .sorted { $0.1.count < $1.1.count }
+        var perSource: [String: Int] = [:]
+        for (b, good) in ordered {
+            if good.count >= b.replication {
+                for n in b.corruptNodes where readable[n] != nil {
+                    cluster.enqueue(DatanodeCommand(kind: .delete, blocks: [b.block]), for: n)
+                }
+                cluster.endCopy(b.block)
+                continue
+            }
+            guard !good.isEmpty else { continue }  // missing: nothing left to copy from
+            if cluster.openPacked(b.block) != nil {
+                // A copy is a snapshot: seal a packed block first so that no append lands on
+                // the old replicas after it (new batches go to other blocks).
+                cluster.removePacked(b.block)
+                try await blocking { try self.store.sealBlock(b.block) }
+            }
+            let sources = good.filter { live[$0] != nil }
+            guard let source = sources.min(by: { perSource[$0, default: 0] < perSource[$1, default: 0] }),
+                  perSource[source, default: 0] < Limits.replicationsPerNodePerRoundMax else { continue }
+            let targets = cluster.choosePipeline(count: b.replication - good.count,
+                                                 exclude: Set(b.replicaNodes + b.corruptNodes))
+            guard !targets.isEmpty, cluster.startCopy(b.block, timeoutSeconds: Limits.replicationTimeoutSeconds) else { continue }
+            cluster.enqueue(DatanodeCommand(kind: .replicate, blocks: [b.block], targets: targets), for: source)
+            perSource[source, default: 0] += 1
+            logger.info("block \(b.block): \(good.count)/\(b.replication) good replicas, \(source) copies it to \(targets.map(\.id).joined(separator: ","))")
+        }
+    }
+}

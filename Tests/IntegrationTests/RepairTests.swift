@@ -1,0 +1,65 @@
+import Foundation
+import HFSCore
+import Testing
+
+/// The cluster heals itself: a datanode killed for good has its blocks copied back to the
+/// configured replication on the live nodes, without anyone typing a command.
+@Suite("repair", .serialized, .hfsDaemons, .timeLimit(.minutes(5)))
+struct RepairTests {
+    @Test("kill -9 of a datanode: replication is restored on the live nodes and every byte reads back")
+    func deadDatanode() async throws {
+        let c = try currentCluster()
+        let dir = try c.localDir("dead")
+        let big = TestData.random(3_500_000, seed: 90)  // 4 dedicated blocks of 1 MiB
+        try TestData.write(big, to: dir.appendingPathComponent("big.bin"))
+        let tree = dir.appendingPathComponent("tree")
+        var small: [String: Data] = [:]
+        for i in 0..<60 {
+            let d = TestData.random(500 + i * 37, seed: 100 + UInt64(i))
+            small["f\(i)"] = d
+            try TestData.write(d, to: tree.appendingPathComponent("f\(i)"))
+        }
+        try await c.ok(["put", dir.appendingPathComponent("big.bin").path, tree.path, "/"])
+        try await waitFor("fsck healthy before the fault", seconds: 20) { try await c.run(["fsck", "/"]).status == 0 }
+
+        let victim = c.datanodes[0]
+        c.kill9(victim.id)
+        try await waitFor("\(victim.id) reported dead", seconds: 30) {
+            let r = try JSONDecoder().decode(ReportResponse.self, from: try await c.ok(["report", "--json"]).stdout)
+            return r.datanodes.first { $0.id == victim.id }?.state == "dead"
+        }
+        try await waitFor("fsck healthy again after \(victim.id) died", seconds: 60) { try await c.run(["fsck", "/"]).status == 0 }
+
+        struct Stat: Decodable {
+            struct Block: Decodable { struct R: Decodable { var id: String }; var block: Int64; var replicas: [R] }
+            var blocks: [Block]
+        }
+        for path in ["/big.bin", "/tree/f0", "/tree/f59"] {
+            let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", path]).stdout)
+            for b in stat.blocks {
+                let ids = Set(b.replicas.map(\.id))
+                #expect(ids.count == 2, "\(path) block \(b.block) on \(ids.sorted())")
+                #expect(!ids.contains(victim.id), "\(path) block \(b.block) still counted on the dead \(victim.id)")
+                for n in c.datanodes where ids.contains(n.id) {
+                    #expect(c.blockIdsOnDisk(n).contains(b.block), "block \(b.block) not on \(n.id)'s disk")
+                }
+            }
+        }
+        try await c.expectCat("/big.bin", big, "the large file after the repair")
+        for (name, data) in small.sorted(by: { $0.key < $1.key }).prefix(10) {
+            try await c.expectCat("/tree/\(name)", data, "/tree/\(name) after the repair")
+        }
+    }
+}
+
+/// Polls `condition` every 250 ms for at most `seconds`; records a failure naming `what` if it
+/// never holds.
+func waitFor(_ what: String, seconds: Double, sourceLocation: SourceLocation = #_sourceLocation,
+             _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(250))
+    }
+    Issue.record("timed out after \(Int(seconds)) s waiting for: \(what)", sourceLocation: sourceLocation)
+}
