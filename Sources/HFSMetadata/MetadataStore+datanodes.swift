@@ -46,6 +46,10 @@ extension MetadataStore {
     public func addReplicas(of datanode: String, received: [BlockReportEntry], removed: [Int64]) throws -> [Int64] {
         try write { db in
             let unwanted = try Self.recordReplicas(received, on: datanode, in: db)
+            // A block the node has just received was verified frame by frame on the way in:
+            // whatever was wrong with an earlier copy there, this one is good.
+            let good = try db.cachedStatement(sql: "UPDATE replica SET state = 'finalized' WHERE block = ? AND datanode = ?")
+            for entry in received { try good.execute(arguments: [entry.block, datanode]) }
             let delete = try db.cachedStatement(sql: "DELETE FROM replica WHERE block = ? AND datanode = ?")
             for block in removed {
                 try delete.execute(arguments: [block, datanode])

@@ -94,15 +94,22 @@ final class ClusterState: Sendable {
         return out
     }
 
-    /// A pipeline of `count` live nodes not in `exclude`.
+    /// A pipeline of `count` nodes not in `exclude`: live ones, then stale ones if too few are
+    /// live (a node that is merely slow to heartbeat still takes writes then), never dead ones.
     func choosePipeline(count: Int, exclude: Set<String>) -> [DatanodeInfo] {
         let t = now()
         return state.withLockedValue { s in
-            let candidates = s.nodes.values
-                .filter { nodeState($0, at: t) == .live && !exclude.contains($0.info.id) }
-                .sorted { $0.info.id < $1.info.id }
-                .map { Placement.Candidate(node: $0.info, freeBytes: max($0.capacityBytes - $0.usedBytes, 0)) }
-            return Placement.choose(count: count, from: candidates, using: &s.rng)
+            func candidates(_ wanted: NodeState) -> [Placement.Candidate] {
+                s.nodes.values
+                    .filter { nodeState($0, at: t) == wanted && !exclude.contains($0.info.id) }
+                    .sorted { $0.info.id < $1.info.id }
+                    .map { Placement.Candidate(node: $0.info, freeBytes: max($0.capacityBytes - $0.usedBytes, 0)) }
+            }
+            var chosen = Placement.choose(count: count, from: candidates(.live), using: &s.rng)
+            if chosen.count < count {
+                chosen += Placement.choose(count: count - chosen.count, from: candidates(.stale), using: &s.rng)
+            }
+            return chosen
         }
     }
 

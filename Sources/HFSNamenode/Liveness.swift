@@ -1,8 +1,9 @@
 import HFSCore
 
-/// Datanode liveness as a pure function of time since the last heartbeat: live until three
-/// intervals are missed, then stale (still readable, not chosen for new blocks), dead after
-/// `dead_node_timeout` (its replicas no longer count).
+/// Datanode liveness as a pure function of time since the last heartbeat: live until two
+/// intervals have passed without one, then stale (still read from, chosen for new blocks only
+/// when too few nodes are live, its replicas not counted healthy by fsck, but not copied
+/// elsewhere yet), dead after `dead_node_timeout` (its replicas no longer count; they are copied).
 public enum NodeState: String, Sendable, Codable {
     case live, stale, dead
 }
@@ -18,7 +19,7 @@ public struct LivenessPolicy: Sendable {
     public func state(secondsSinceHeartbeat age: Double?) -> NodeState {
         guard let age else { return .dead }
         if age >= deadNodeTimeoutSeconds { return .dead }
-        if age > min(3 * heartbeatIntervalSeconds, deadNodeTimeoutSeconds) { return .stale }
+        if age >= min(2 * heartbeatIntervalSeconds, deadNodeTimeoutSeconds) { return .stale }
         return .live
     }
 }

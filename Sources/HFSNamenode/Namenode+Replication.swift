@@ -48,8 +48,8 @@ extension Namenode {
             let sources = good.filter { live[$0] != nil }
             guard let source = sources.min(by: { perSource[$0, default: 0] < perSource[$1, default: 0] }),
                   perSource[source, default: 0] < Limits.replicationsPerNodePerRoundMax else { continue }
-            let targets = cluster.choosePipeline(count: b.replication - good.count,
-                                                 exclude: Set(b.replicaNodes + b.corruptNodes))
+            // A node holding a corrupt copy may take the new one: the copy rewrites its file.
+            let targets = cluster.choosePipeline(count: b.replication - good.count, exclude: Set(b.replicaNodes))
             guard !targets.isEmpty, cluster.startCopy(b.block, timeoutSeconds: Limits.replicationTimeoutSeconds) else { continue }
             cluster.enqueue(DatanodeCommand(kind: .replicate, blocks: [b.block], targets: targets), for: source)
             perSource[source, default: 0] += 1

@@ -166,7 +166,8 @@ extension Namenode {
 
     func fsck(_ p: HFSPath) async throws -> FsckResponse {
         let scan = try await blocking { try self.store.fsckScan(p) }
-        let readable = cluster.readableNodes()
+        // Healthy means on live nodes: a stale node's replicas are still read, not counted here.
+        let readable = cluster.liveNodes()
         var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0, corrupt: Int64 = 0
         var problems: [String] = []
         for b in scan.blocks {

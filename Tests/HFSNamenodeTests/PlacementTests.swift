@@ -57,8 +57,8 @@ import HFSTestSupport
 
     @Test func statesByAge() {
         #expect(policy.state(secondsSinceHeartbeat: 0) == .live)
-        #expect(policy.state(secondsSinceHeartbeat: 9) == .live)
-        #expect(policy.state(secondsSinceHeartbeat: 9.5) == .stale)
+        #expect(policy.state(secondsSinceHeartbeat: 5.9) == .live)
+        #expect(policy.state(secondsSinceHeartbeat: 6) == .stale)
         #expect(policy.state(secondsSinceHeartbeat: 29.9) == .stale)
         #expect(policy.state(secondsSinceHeartbeat: 30) == .dead)
         #expect(policy.state(secondsSinceHeartbeat: nil) == .dead)
