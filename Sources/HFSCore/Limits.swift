@@ -37,6 +37,8 @@ public enum Limits {
     public static let getExtentsInFlightMax = 4
     /// Block copies one datanode is asked to make per replication round.
     public static let replicationsPerNodePerRoundMax = 4
+    /// Longest time between two full replication scans when nothing seems to change.
+    public static let replicationFullScanIntervalSeconds: Double = 30
     /// Seconds before an unconfirmed block copy is asked for again.
     public static let replicationTimeoutSeconds: Double = 60
     /// Incremental block reports are flushed this often by a datanode.

@@ -25,6 +25,9 @@ final class ClusterState: Sendable {
         var commands: [String: [DatanodeCommand]] = [:]
         /// Blocks being copied, with the time after which a copy may be asked for again.
         var copying: [Int64: Double] = [:]
+        /// Bumped by every event that can leave a block short of replicas (a corrupt replica
+        /// reported, a file committed with fewer acknowledgements than asked).
+        var damageEvents = 0
         var packed: [Int: [OpenBlock]] = [:]
         var nextPacked = 0
         var rng = SystemRandomNumberGenerator()
@@ -143,6 +146,16 @@ final class ClusterState: Sendable {
             s.copying[block] = t + timeoutSeconds
             return true
         }
+    }
+
+    func noteDamage() { state.withLockedValue { $0.damageEvents += 1 } }
+
+    /// What the replication round looks at to decide whether a full scan can change anything:
+    /// which nodes are readable, damage reported, copies under way.
+    func replicationFingerprint() -> String {
+        let readable = readableNodes().keys.sorted().joined(separator: ",")
+        let t = now()
+        return state.withLockedValue { s in "\(readable)|\(s.damageEvents)|\(s.copying.values.filter { $0 > t }.count)" }
     }
 
     func endCopy(_ block: Int64) { _ = state.withLockedValue { $0.copying.removeValue(forKey: block) } }

@@ -13,9 +13,20 @@ extension Namenode {
         // After a (re)start, give every datanode time to register and report its blocks before
         // deciding anything is missing, so a restart does not set off a storm of copies.
         let graceSeconds = max(3 * config.heartbeatIntervalSeconds, 2)
+        // A round scans every block in use; it runs when something that can leave a block short
+        // has changed (a node dead or back, damage reported, copies under way), and at least
+        // every `fullScanIntervalSeconds` to catch anything else.
+        var lastFingerprint = ""
+        var lastScan = -Double.infinity
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard cluster.now() >= graceSeconds else { continue }
+            let now = cluster.now()
+            guard now >= graceSeconds else { continue }
+            let fingerprint = cluster.replicationFingerprint()
+            guard fingerprint != lastFingerprint || fingerprint.hasSuffix("|0") == false
+                    || now - lastScan >= Limits.replicationFullScanIntervalSeconds else { continue }
+            lastFingerprint = fingerprint
+            lastScan = now
             do { try await replicationRound() } catch {
                 logger.warning("replication round failed: \(error)")
             }

@@ -66,6 +66,10 @@ extension Namenode {
             }
             for f in r.files { _ = try HFSPath(f.path) }
             try await blocking { try self.store.commit(r.files, acks: r.acks, overwrite: r.overwrite, owner: r.owner) }
+            let short = r.acks.contains { ack in
+                r.files.contains { f in f.extents.contains { $0.block == ack.block } && ack.nodes.count < f.replication }
+            }
+            if short { self.cluster.noteDamage() }
             return OK()
         }
         api.json(.post, "blocks/allocate") { req, _ in
@@ -75,6 +79,7 @@ extension Namenode {
         api.json(.post, "blocks/bad") { req, _ in
             let r = try await JSONRoutes.decode(BadReplicaRequest.self, from: req)
             if try await blocking({ try self.store.markCorrupt(block: r.block, datanode: r.datanode) }) {
+                self.cluster.noteDamage()
                 self.logger.warning("block \(r.block) on \(r.datanode) reported corrupt: \(r.reason)")
             }
             return OK()
