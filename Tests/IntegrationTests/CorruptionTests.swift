@@ -18,6 +18,15 @@ struct CorruptionTests {
         var blocks: [Block]
     }
 
+    /// Puts `data` at `remote` (one small file: one block) and returns that block as stat sees it.
+    static func put(_ data: Data, as remote: String, from dir: URL, on c: TestCluster) async throws -> Stat.Block {
+        let local = dir.appendingPathComponent((remote as NSString).lastPathComponent)
+        try TestData.write(data, to: local)
+        try await c.ok(["put", local.path, remote])
+        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", remote]).stdout)
+        return try #require(stat.blocks.first)
+    }
+
     /// Inverts the bits of one byte of a block file, as a failing disk would.
     static func flipByte(_ c: TestCluster, _ node: TestCluster.Node, block: Int64, at offset: UInt64) throws {
         let handle = try FileHandle(forUpdating: c.dataDir(node).appendingPathComponent("blocks/blk_\(block)"))
@@ -33,12 +42,7 @@ struct CorruptionTests {
         let c = try currentCluster()
         let dir = try c.localDir("corrupt")
         let data = TestData.random(300_000, seed: 77)
-        let local = dir.appendingPathComponent("f.bin")
-        try TestData.write(data, to: local)
-        try await c.ok(["put", local.path, "/c.bin"])
-
-        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/c.bin"]).stdout)
-        let block = try #require(stat.blocks.first)
+        let block = try await Self.put(data, as: "/c.bin", from: dir, on: c)
         #expect(block.replicas.count == 2)
         let victim = try #require(c.datanodes.first { $0.id == block.replicas[0].id })
         let survivor = block.replicas[1].id
@@ -93,12 +97,7 @@ struct CorruptionTests {
     func allReplicasBad() async throws {
         let c = try currentCluster()
         let dir = try c.localDir("allbad")
-        let data = TestData.random(50_000, seed: 78)
-        let local = dir.appendingPathComponent("g.bin")
-        try TestData.write(data, to: local)
-        try await c.ok(["put", local.path, "/g.bin"])
-        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/g.bin"]).stdout)
-        let block = try #require(stat.blocks.first)
+        let block = try await Self.put(TestData.random(50_000, seed: 78), as: "/g.bin", from: dir, on: c)
         for r in block.replicas {
             let node = try #require(c.datanodes.first { $0.id == r.id })
             try Self.flipByte(c, node, block: block.block, at: UInt64(block.offset) + 24 + 100)
