@@ -75,7 +75,7 @@ extension Datanode {
             return AppendResponse(block: id, offset: offset, storedLength: sink.written, nodes: nodes)
         } catch {
             try? file.truncate(offset)
-            if isNew && offset == 0 { _ = store.delete(id) }
+            if isNew && offset == 0 { _ = store.delete(id) } else { store.setLength(id, offset) }
             throw error
         }
     }
