@@ -135,8 +135,10 @@ struct WriteContext: Sendable {
                 } catch let e as HFSError where e.code == .conflict && e.message.hasSuffix("is full") {
                     full = alloc.block
                 } catch let e as HFSError where e.code == .unavailable {
+                    // A node of the pipeline is down (the namenode may not know yet): the next
+                    // pipeline leaves it out.
                     lastError = e
-                    if let first = alloc.pipeline.first, e.message.hasPrefix("cannot reach datanode \(first.id)") { exclude.append(first.id) }
+                    if let node = e.node { exclude.append(node) }
                 }
             }
             guard ack != nil else { throw lastError ?? HFSError(.unavailable, "no packed block could take a batch of \(batch.files.count) files") }
@@ -190,7 +192,7 @@ extension HFSClient {
         let response: HTTPClientResponse
         do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
             if let e = error as? HFSError { throw e }
-            throw HFSError(.unavailable, "cannot reach datanode \(primary.id) at \(primary.address): \(Self.describe(error))")
+            throw HFSError(.unavailable, "cannot reach datanode \(primary.id) at \(primary.address): \(Self.describe(error))", node: primary.id)
         }
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else { throw Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(primary.id)") }

@@ -20,10 +20,14 @@ public struct HFSError: Error, CustomStringConvertible, Sendable, Equatable, Cod
 
     public var code: Code
     public var message: String
+    /// The datanode at fault, when one is known (a pipeline node that cannot be reached): a
+    /// writer leaves it out of its next pipeline.
+    public var node: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, node: String? = nil) {
         self.code = code
         self.message = message
+        self.node = node
     }
 
     public var description: String { message }

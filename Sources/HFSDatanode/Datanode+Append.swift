@@ -92,7 +92,7 @@ extension Datanode {
         let response: HTTPClientResponse
         do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
             if let e = error as? HFSError { throw e }
-            throw HFSError(.unavailable, "\(me.id) → \(next.id) (\(next.address)): \(error)")
+            throw HFSError(.unavailable, "\(me.id) cannot reach datanode \(next.id) (\(next.address)): \(error)", node: next.id)
         }
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {

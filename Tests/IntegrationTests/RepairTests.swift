@@ -19,6 +19,7 @@ struct RepairTests {
             small["f\(i)"] = d
             try TestData.write(d, to: tree.appendingPathComponent("f\(i)"))
         }
+        try await waitForLive(c, 3)
         try await c.ok(["put", dir.appendingPathComponent("big.bin").path, tree.path, "/"])
         try await waitFor("fsck healthy before the fault", seconds: 20) { try await c.run(["fsck", "/"]).status == 0 }
 
@@ -49,6 +50,37 @@ struct RepairTests {
         for (name, data) in small.sorted(by: { $0.key < $1.key }).prefix(10) {
             try await c.expectCat("/tree/\(name)", data, "/tree/\(name) after the repair")
         }
+        try c.restart(victim.id)
+    }
+
+    @Test("a datanode dies just before a put, before the namenode knows: the put leaves it out and succeeds")
+    func deadBeforePut() async throws {
+        let c = try currentCluster()
+        try await waitForLive(c, 3)
+        let dir = try c.localDir("deadbefore")
+        let tree = dir.appendingPathComponent("batch")
+        var files: [String: Data] = [:]
+        for i in 0..<200 {
+            let d = TestData.random(1000 + i * 13, seed: 300 + UInt64(i))
+            files["g\(i)"] = d
+            try TestData.write(d, to: tree.appendingPathComponent("g\(i)"))
+        }
+        let victim = c.datanodes[1]
+        c.kill9(victim.id)
+        // Within the next 2 s the namenode still counts it live and may put it in pipelines.
+        try await c.ok(["put", tree.path, "/"])
+        for (name, data) in files.sorted(by: { $0.key < $1.key }).prefix(20) {
+            try await c.expectCat("/batch/\(name)", data, "/batch/\(name)")
+        }
+        try c.restart(victim.id)
+    }
+}
+
+/// Waits until `count` datanodes are live (a restarted one registers within a few heartbeats).
+func waitForLive(_ c: TestCluster, _ count: Int) async throws {
+    try await waitFor("\(count) live datanodes", seconds: 30) {
+        let r = try JSONDecoder().decode(ReportResponse.self, from: try await c.ok(["report", "--json"]).stdout)
+        return r.datanodes.filter { $0.state == "live" }.count >= count
     }
 }
 
