@@ -47,6 +47,14 @@ extension Namenode {
                     cluster.enqueue(DatanodeCommand(kind: .delete, blocks: [b.block]), for: n)
                 }
                 cluster.endCopy(b.block)
+                // Over-replicated (a dead node came back): trim, but only when every holder is
+                // live and the block is sealed, so that nothing is removed on a guess.
+                if good.count > b.replication, good.allSatisfy({ live[$0] != nil }), cluster.openPacked(b.block) == nil {
+                    for extra in Placement.excess(good.compactMap { live[$0] }, keep: b.replication) {
+                        cluster.enqueue(DatanodeCommand(kind: .delete, blocks: [b.block]), for: extra.id)
+                        logger.info("block \(b.block): \(good.count)/\(b.replication) replicas, removing the one on \(extra.id)")
+                    }
+                }
                 continue
             }
             guard !good.isEmpty else { continue }  // missing: nothing left to copy from

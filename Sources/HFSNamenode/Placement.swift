@@ -38,4 +38,20 @@ public enum Placement {
         }
         return indices[indices.count - 1]
     }
+
+    /// Which replicas to remove so that `keep` remain, keeping them spread over as many racks
+    /// as possible: each removal comes from the rack holding the most replicas (the highest id
+    /// among equals, so the choice is repeatable).
+    public static func excess(_ replicas: [DatanodeInfo], keep: Int) -> [DatanodeInfo] {
+        var remaining = replicas.sorted { $0.id < $1.id }
+        var removed: [DatanodeInfo] = []
+        while remaining.count > max(keep, 0) {
+            var perRack: [String: Int] = [:]
+            for r in remaining { perRack[r.rack, default: 0] += 1 }
+            let crowded = perRack.values.max() ?? 0
+            let i = remaining.lastIndex { perRack[$0.rack] == crowded }!
+            removed.append(remaining.remove(at: i))
+        }
+        return removed
+    }
 }

@@ -52,6 +52,26 @@ import HFSTestSupport
     }
 }
 
+@Suite struct ExcessReplicaTests {
+    func info(_ id: String, _ rack: String) -> DatanodeInfo { DatanodeInfo(id: id, address: "127.0.0.1:1", rack: rack) }
+
+    @Test func keepsRacksSpread() {
+        let replicas = [info("a", "/r1"), info("b", "/r1"), info("c", "/r2")]
+        let removed = Placement.excess(replicas, keep: 2)
+        #expect(removed.map(\.id) == ["b"])  // /r1 held two: one of them goes, the highest id
+    }
+
+    @Test func removesDownToKeep() {
+        let replicas = [info("a", "/r1"), info("b", "/r2"), info("c", "/r3"), info("d", "/r1")]
+        let removed = Placement.excess(replicas, keep: 2)
+        #expect(removed.count == 2)
+        let kept = Set(replicas.map(\.id)).subtracting(removed.map(\.id))
+        #expect(Set(replicas.filter { kept.contains($0.id) }.map(\.rack)).count == 2, "kept \(kept.sorted())")
+        #expect(Placement.excess(replicas, keep: 4).isEmpty)
+        #expect(Placement.excess(replicas, keep: 9).isEmpty)
+    }
+}
+
 @Suite struct LivenessTests {
     let policy = LivenessPolicy(heartbeatIntervalSeconds: 3, deadNodeTimeoutSeconds: 30)
 

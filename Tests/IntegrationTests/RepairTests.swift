@@ -50,7 +50,16 @@ struct RepairTests {
         for (name, data) in small.sorted(by: { $0.key < $1.key }).prefix(10) {
             try await c.expectCat("/tree/\(name)", data, "/tree/\(name) after the repair")
         }
+
+        // The dead node comes back with its old replicas: every block is trimmed back to 2.
         try c.restart(victim.id)
+        try await waitForLive(c, 3)
+        try await waitFor("blocks trimmed back to 2 replicas after \(victim.id) came back", seconds: 40) {
+            let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", "/big.bin"]).stdout)
+            return stat.blocks.allSatisfy { $0.replicas.count == 2 }
+        }
+        try await c.expectCat("/big.bin", big, "the large file after the trim")
+        #expect(try await c.run(["fsck", "/"]).status == 0)
     }
 
     @Test("a datanode dies just before a put, before the namenode knows: the put leaves it out and succeeds")
