@@ -13,12 +13,7 @@ struct RepairTests {
         let big = TestData.random(3_500_000, seed: 90)  // 4 dedicated blocks of 1 MiB
         try TestData.write(big, to: dir.appendingPathComponent("big.bin"))
         let tree = dir.appendingPathComponent("tree")
-        var small: [String: Data] = [:]
-        for i in 0..<60 {
-            let d = TestData.random(500 + i * 37, seed: 100 + UInt64(i))
-            small["f\(i)"] = d
-            try TestData.write(d, to: tree.appendingPathComponent("f\(i)"))
-        }
+        let small = try writeFiles(in: tree, prefix: "f", count: 60, bytes: { 500 + $0 * 37 }, seed: 100)
         try await waitForLive(c, 3)
         try await c.ok(["put", dir.appendingPathComponent("big.bin").path, tree.path, "/"])
         try await waitFor("fsck healthy before the fault", seconds: 20) { try await c.run(["fsck", "/"]).status == 0 }
@@ -68,12 +63,7 @@ struct RepairTests {
         try await waitForLive(c, 3)
         let dir = try c.localDir("deadbefore")
         let tree = dir.appendingPathComponent("batch")
-        var files: [String: Data] = [:]
-        for i in 0..<200 {
-            let d = TestData.random(1000 + i * 13, seed: 300 + UInt64(i))
-            files["g\(i)"] = d
-            try TestData.write(d, to: tree.appendingPathComponent("g\(i)"))
-        }
+        let files = try writeFiles(in: tree, prefix: "g", count: 200, bytes: { 1000 + $0 * 13 }, seed: 300)
         let victim = c.datanodes[1]
         c.kill9(victim.id)
         // Within the next 2 s the namenode still counts it live and may put it in pipelines.
@@ -83,6 +73,17 @@ struct RepairTests {
         }
         try c.restart(victim.id)
     }
+}
+
+/// Writes `count` random files `<prefix><i>` of `bytes(i)` bytes into `dir`; returns them by name.
+func writeFiles(in dir: URL, prefix: String, count: Int, bytes: (Int) -> Int, seed: UInt64) throws -> [String: Data] {
+    var files: [String: Data] = [:]
+    for i in 0..<count {
+        let d = TestData.random(bytes(i), seed: seed + UInt64(i))
+        files["\(prefix)\(i)"] = d
+        try TestData.write(d, to: dir.appendingPathComponent("\(prefix)\(i)"))
+    }
+    return files
 }
 
 /// Waits until `count` datanodes are live (a restarted one registers within a few heartbeats).
