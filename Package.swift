@@ -24,11 +24,13 @@ let package = Package(
                        providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CISAL", path: "Sources/CISAL", pkgConfig: "libisal",
+                       providers: [.apt(["libisal-dev"])]),
         .target(name: "HFSCore", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSFormat", dependencies: [
-            "HFSCore", "CLZ4", "CZlib",
+            "HFSCore", "CLZ4", "CZlib", "CISAL",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSServer", dependencies: [

@@ -19,6 +19,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public var codec: CodecPolicy = .auto
     public var heartbeatIntervalSeconds: Double = 3
     public var deadNodeTimeoutSeconds: Double = 30
+    /// Datanodes drop the page cache of a block range once it is on disk (HDFS's
+    /// `dfs.datanode.drop.cache.behind.writes`): buffered writes into fresh page-cache pages cost
+    /// more CPU than any other step of a small-file put here (see docs/BENCHMARKS.md).
+    public var dropCacheBehindWrites = true
     public var namenodeAddress = HostPort(host: "127.0.0.1", port: 9870)
     public var metadataPath = "data/namenode/meta.sqlite"
     public var datanodes: [Datanode] = []
@@ -59,7 +63,8 @@ public struct ClusterConfig: Sendable, Equatable {
         try p.only(top, ["cluster", "namenode", "datanodes"], "")
         if let c = top["cluster"] {
             let m = try p.mapping(c, "cluster")
-            try p.only(m, ["replication", "block_size", "codec", "heartbeat_interval", "dead_node_timeout"], "cluster")
+            try p.only(m, ["replication", "block_size", "codec", "heartbeat_interval", "dead_node_timeout",
+                              "drop_cache_behind_writes"], "cluster")
             if let v = m["replication"] { cfg.replication = try p.int(v, "cluster.replication", 1...Limits.replicationMax) }
             if let v = m["block_size"] { cfg.blockSizeBytes = try p.bytes(v, "cluster.block_size", Int64(Limits.frameLogicalBytesMax)...(Int64(1) << 40)) }
             if let v = m["codec"] {
@@ -69,6 +74,7 @@ public struct ClusterConfig: Sendable, Equatable {
             }
             if let v = m["heartbeat_interval"] { cfg.heartbeatIntervalSeconds = try p.seconds(v, "cluster.heartbeat_interval", 0.05...3600) }
             if let v = m["dead_node_timeout"] { cfg.deadNodeTimeoutSeconds = try p.seconds(v, "cluster.dead_node_timeout", 0.1...86400) }
+            if let v = m["drop_cache_behind_writes"] { cfg.dropCacheBehindWrites = try p.bool(v, "cluster.drop_cache_behind_writes") }
         }
         if cfg.deadNodeTimeoutSeconds <= cfg.heartbeatIntervalSeconds {
             throw p.bad("cluster.dead_node_timeout", "must be longer than cluster.heartbeat_interval")
@@ -137,6 +143,13 @@ public struct ClusterConfig: Sendable, Equatable {
         func string(_ n: Node, _ key: String) throws -> String {
             guard case .scalar(let s) = n else { throw bad(key, "expected a value") }
             return s.string
+        }
+        func bool(_ n: Node, _ key: String) throws -> Bool {
+            switch try string(n, key) {
+            case "true": return true
+            case "false": return false
+            case let s: throw bad(key, "'\(s)' is not true or false")
+            }
         }
         func int(_ n: Node, _ key: String, _ range: ClosedRange<Int>) throws -> Int {
             let s = try string(n, key)

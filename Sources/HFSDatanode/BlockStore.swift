@@ -106,6 +106,11 @@ final class BlockFile: @unchecked Sendable {
         guard fdatasync(fd) == 0 else { throw error("fdatasync") }
     }
 
+    /// Lets the kernel forget the cached pages of a range that is on disk already.
+    func dropCache(from offset: Int64, count: Int64) {
+        _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_DONTNEED)
+    }
+
     private func error(_ call: String) -> HFSError {
         let code: HFSError.Code = errno == ENOSPC ? .unavailable : .io
         return HFSError(code, "\(call) \(path): \(String(cString: strerror(errno)))")

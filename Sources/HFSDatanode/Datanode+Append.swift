@@ -68,7 +68,11 @@ extension Datanode {
                 for try await chunk in request.body { try sink.consume(chunk) }
             }
             try sink.finish()
-            try await blocking { try file.sync() }
+            let (start, drop) = (offset, config.dropCacheBehindWrites)
+            try await blocking {
+                try file.sync()
+                if drop { file.dropCache(from: start, count: sink.written) }
+            }
             if isNew { store.syncDirectory() }
             store.setLength(id, offset + sink.written)
             await reports.received(id, length: offset + sink.written)

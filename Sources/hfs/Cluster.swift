@@ -133,25 +133,40 @@ final class Supervisor {
     }
 
     /// True once the namenode accepts connections; false if it exits or the time runs out.
+    /// True once the namenode we started answers HTTP; false when it exits or the time runs out.
+    /// A bare TCP connect is not enough: another program may own the port (then our namenode
+    /// exits on its bind error, however long it takes to get there).
     private func waitForNamenode(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(config.namenodeAddress.port).bigEndian)
-            inet_pton(AF_INET, config.namenodeAddress.host == "localhost" ? "127.0.0.1" : config.namenodeAddress.host, &addr.sin_addr)
-            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
-            close(fd)
-            if ok {
-                // Someone listens; make sure it is ours (another cluster may hold the port).
-                usleep(300_000)
-                return children[0].process?.isRunning == true
-            }
-            if children[0].process?.isRunning == false { return false }
+            if children[0].process?.isRunning != true { return false }
+            if namenodeAnswers() { return children[0].process?.isRunning == true }
             usleep(100_000)
         }
         return false
+    }
+
+    /// One `GET /api/v1/cluster/info` over a plain socket with a 1 s timeout: true on a 200 answer.
+    private func namenodeAnswers() -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(config.namenodeAddress.port).bigEndian)
+        inet_pton(AF_INET, config.namenodeAddress.host == "localhost" ? "127.0.0.1" : config.namenodeAddress.host, &addr.sin_addr)
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+        guard connected else { return false }
+        let request = Array("GET /api/v1/cluster/info HTTP/1.1\r\nHost: \(config.namenodeAddress)\r\nConnection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return false }
+        var head = [UInt8](repeating: 0, count: 12)
+        let n = head.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }
+        return n == 12 && String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200")
     }
 
     /// SIGTERM to every child, then SIGKILL to those still running after 10 s.

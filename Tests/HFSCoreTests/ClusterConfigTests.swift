@@ -51,6 +51,12 @@ import Testing
     @Test func minimalFileParses() throws {
         let c = try ClusterConfig.parse(Self.file(""), path: "c.yaml")
         #expect(c.datanodes.count == 1)
+        #expect(c.dropCacheBehindWrites)
+    }
+
+    @Test func dropCacheBehindWritesCanBeTurnedOff() throws {
+        let c = try ClusterConfig.parse(Self.file("cluster:\n  drop_cache_behind_writes: false\n"), path: "c.yaml")
+        #expect(!c.dropCacheBehindWrites)
     }
 
     /// Each bad file must fail with a message naming the offending key.
@@ -62,6 +68,7 @@ import Testing
         ("cluster:\n  codec: brotli\n", "cluster.codec"),
         ("cluster:\n  heartbeat_interval: soon\n", "cluster.heartbeat_interval"),
         ("cluster:\n  heartbeat_interval: 10s\n  dead_node_timeout: 5s\n", "cluster.dead_node_timeout"),
+        ("cluster:\n  drop_cache_behind_writes: maybe\n", "cluster.drop_cache_behind_writes"),
         ("namenode:\n  address: nowhere\n", "namenode.address"),
         ("namenode:\n  address: 127.0.0.1:9870\n  port: 1\n", "namenode.port"),
         ("extra: 1\n", "extra"),

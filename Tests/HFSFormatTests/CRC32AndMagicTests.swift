@@ -1,3 +1,4 @@
+import CZlib
 import Testing
 @testable import HFSFormat
 
@@ -6,6 +7,17 @@ import Testing
         #expect(checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
         #expect(checksum([]) == 0)
+    }
+
+    /// Frames written before the switch to ISA-L carry zlib's CRC: both must agree on every length
+    /// and alignment (ISA-L folds 64-byte blocks, with separate code for short and unaligned tails).
+    @Test func agreesWithZlib() {
+        let data = TestData.random(70_000, seed: 4)
+        for (start, count) in [(0, 1), (1, 7), (3, 63), (5, 64), (0, 65), (7, 4095), (1, 65_536), (0, 70_000)] {
+            let slice = data[start..<(start + count)]
+            let zlib = slice.withUnsafeBytes { UInt32(crc32_z(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), z_size_t(count))) }
+            #expect(slice.withUnsafeBytes { CRC32.checksum($0) } == zlib, "\(count) bytes at \(start)")
+        }
     }
 
     @Test func seedContinuesAChecksum() {
