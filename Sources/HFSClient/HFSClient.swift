@@ -125,6 +125,31 @@ public final class HFSClient: Sendable {
     func commit(_ files: [NewFile], acks: [BlockAck], overwrite: Bool) async throws {
         let _: OKAnswer = try await post("fs/commit", CommitRequest(files: files, acks: acks, overwrite: overwrite, owner: owner))
     }
+    /// What is at each path (nil: nothing), ``Limits/commitFilesMax`` paths per request.
+    public func lookup(_ paths: [HFSPath]) async throws -> [LookupEntry?] {
+        let r: LookupResponse = try await post("fs/lookup", LookupRequest(paths: paths.map(\.description)))
+        guard r.entries.count == paths.count else { throw HFSError(.internal, "lookup answered \(r.entries.count) entries for \(paths.count) paths") }
+        return r.entries
+    }
+    /// Stored content by hash, for the hashes some file already holds.
+    public func storedContent(_ hashes: [String]) async throws -> [String: StoredContent] {
+        let r: ContentLookupResponse = try await post("fs/content", ContentLookupRequest(sha256: hashes))
+        return r.found
+    }
+    public func registerDataset(_ path: HFSPath) async throws {
+        let _: OKAnswer = try await post("datasets/register", DatasetRequest(path: path.description, owner: owner))
+    }
+    public func datasets() async throws -> [DatasetSummary] {
+        let r: DatasetListResponse = try await get("datasets")
+        return r.datasets
+    }
+    public func datasetSummary(_ path: HFSPath) async throws -> DatasetSummary { try await get("datasets/show", ["path": path.description]) }
+    /// One page of the manifest of the dataset at `path`.
+    public func manifest(_ path: HFSPath, after: String?) async throws -> ManifestResponse {
+        var q = ["path": path.description]
+        if let after { q["after"] = after }
+        return try await get("datasets/manifest", q)
+    }
     func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse { try await post("blocks/allocate", r) }
 }
 

@@ -20,6 +20,8 @@ public enum Limits {
     public static let listingEntriesMax = 100_000
     /// Files whose locations one request may ask for.
     public static let locationsPathsMax = 1024
+    /// Rows per page of `hfs dataset manifest` (and of the namenode's manifest answer).
+    public static let manifestRowsPerPageMax = 10_000
     /// Control-plane JSON bodies.
     public static let controlBodyBytesMax = 64 << 20
     /// Datanodes in one write pipeline.

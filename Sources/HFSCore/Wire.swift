@@ -164,10 +164,125 @@ public struct NewFile: Codable, Sendable {
     public var codec: String
     public var mtime: Double
     public var extents: [Extent]
-    public init(path: String, size: Int64, storedSize: Int64, replication: Int, codec: String, mtime: Double, extents: [Extent]) {
+    /// Set by ingest: what the image header says, its label and content hash.
+    public var image: ImageAttributes?
+    public init(path: String, size: Int64, storedSize: Int64, replication: Int, codec: String, mtime: Double, extents: [Extent],
+                image: ImageAttributes? = nil) {
         self.path = path; self.size = size; self.storedSize = storedSize; self.replication = replication
-        self.codec = codec; self.mtime = mtime; self.extents = extents
+        self.codec = codec; self.mtime = mtime; self.extents = extents; self.image = image
     }
+}
+
+/// Image attributes of an ingested file, read from its header (no decode) by the client.
+public struct ImageAttributes: Codable, Sendable, Equatable {
+    /// `jpeg`, `png`, `ppm`, `pgm`; nil for a file stored with `--keep-invalid`.
+    public var format: String?
+    public var width: Int?
+    public var height: Int?
+    public var channels: Int?
+    public var label: String?
+    /// SHA-256 of the content, lowercase hex.
+    public var sha256: String
+    /// Why the file is not a valid image, when it was kept anyway.
+    public var invalid: String?
+    public init(format: String?, width: Int?, height: Int?, channels: Int?, label: String?, sha256: String, invalid: String?) {
+        self.format = format; self.width = width; self.height = height; self.channels = channels
+        self.label = label; self.sha256 = sha256; self.invalid = invalid
+    }
+}
+
+/// What is at each of many paths (ingest checks a batch before uploading it).
+public struct LookupRequest: Codable, Sendable {
+    public var paths: [String]
+    public init(paths: [String]) { self.paths = paths }
+}
+public struct LookupEntry: Codable, Sendable, Equatable {
+    public var type: FileKind
+    public var size: Int64
+    /// The content hash ingest recorded, if any.
+    public var sha256: String?
+    public init(type: FileKind, size: Int64, sha256: String?) { self.type = type; self.size = size; self.sha256 = sha256 }
+}
+public struct LookupResponse: Codable, Sendable {
+    /// One per requested path, nil where nothing is.
+    public var entries: [LookupEntry?]
+    public init(entries: [LookupEntry?]) { self.entries = entries }
+}
+
+/// Stored content with a given hash, for deduplication.
+public struct ContentLookupRequest: Codable, Sendable {
+    public var sha256: [String]
+    public init(sha256: [String]) { self.sha256 = sha256 }
+}
+public struct StoredContent: Codable, Sendable, Equatable {
+    public var size: Int64
+    public var codec: String
+    public var extents: [Extent]
+    public init(size: Int64, codec: String, extents: [Extent]) { self.size = size; self.codec = codec; self.extents = extents }
+}
+public struct ContentLookupResponse: Codable, Sendable {
+    /// By hash, for the hashes some file already holds.
+    public var found: [String: StoredContent]
+    public init(found: [String: StoredContent]) { self.found = found }
+}
+
+/// Datasets: directories that ingest wrote into.
+public struct DatasetRequest: Codable, Sendable {
+    public var path: String
+    public var owner: String
+    public init(path: String, owner: String) { self.path = path; self.owner = owner }
+}
+public struct DatasetSummary: Codable, Sendable, Equatable {
+    public var path: String
+    public var images: Int64
+    public var invalid: Int64
+    public var logicalBytes: Int64
+    public var storedBytes: Int64
+    public var classes: [String: Int64]
+    public var formats: [String: Int64]
+    public var width: Distribution?
+    public var height: Distribution?
+    public init(path: String, images: Int64, invalid: Int64, logicalBytes: Int64, storedBytes: Int64, classes: [String: Int64],
+                formats: [String: Int64], width: Distribution?, height: Distribution?) {
+        self.path = path; self.images = images; self.invalid = invalid; self.logicalBytes = logicalBytes
+        self.storedBytes = storedBytes; self.classes = classes; self.formats = formats; self.width = width; self.height = height
+    }
+}
+/// Minimum, quartiles, maximum and mean of a column.
+public struct Distribution: Codable, Sendable, Equatable {
+    public var min: Int
+    public var p25: Int
+    public var median: Int
+    public var p75: Int
+    public var max: Int
+    public var mean: Double
+    public init(min: Int, p25: Int, median: Int, p75: Int, max: Int, mean: Double) {
+        self.min = min; self.p25 = p25; self.median = median; self.p75 = p75; self.max = max; self.mean = mean
+    }
+}
+public struct DatasetListResponse: Codable, Sendable {
+    public var datasets: [DatasetSummary]
+    public init(datasets: [DatasetSummary]) { self.datasets = datasets }
+}
+/// One manifest row: an image file under a dataset.
+public struct ManifestRow: Codable, Sendable, Equatable {
+    public var path: String
+    public var label: String?
+    public var format: String?
+    public var width: Int?
+    public var height: Int?
+    public var bytes: Int64
+    public var sha256: String
+    public init(path: String, label: String?, format: String?, width: Int?, height: Int?, bytes: Int64, sha256: String) {
+        self.path = path; self.label = label; self.format = format; self.width = width; self.height = height
+        self.bytes = bytes; self.sha256 = sha256
+    }
+}
+/// A page of the manifest, in path order; ask again with `after` = the last path for the next.
+public struct ManifestResponse: Codable, Sendable {
+    public var rows: [ManifestRow]
+    public var next: String?
+    public init(rows: [ManifestRow], next: String?) { self.rows = rows; self.next = next }
 }
 /// The datanodes that acknowledged a block's bytes, reported with the commit so that a file is
 /// readable at once (block reports confirm it later).

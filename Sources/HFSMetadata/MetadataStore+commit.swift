@@ -57,6 +57,7 @@ private struct CommitBatch {
             try requireUsable(extent.block, for: path)
             try insertExtent(extent, file: fileID, seq: seq)
         }
+        if let image = file.image { try insertImage(image, file: fileID) }
     }
 
     /// Retires the replaced files' dedicated blocks that the batch did not reuse.
@@ -93,6 +94,11 @@ private struct CommitBatch {
         for extent in file.extents where extent.offset < 0 || extent.storedLength < 0 || extent.logicalLength < 0 {
             throw HFSError.invalid("extent of \(path) in block \(extent.block) has a negative offset or length")
         }
+        if let image = file.image {
+            guard image.sha256.count == 64, image.sha256.allSatisfy(\.isHexDigit) else {
+                throw HFSError.invalid("sha256 of \(path) is not 64 hex digits")
+            }
+        }
     }
 
     /// Makes room for a file at `path`: an existing file is an error unless overwriting.
@@ -120,6 +126,14 @@ private struct CommitBatch {
             """)
         try statement.execute(arguments: [file, seq, extent.block, extent.offset, extent.storedLength,
                                           extent.logicalLength])
+    }
+
+    private func insertImage(_ image: ImageAttributes, file: Int64) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO image (file, format, width, height, channels, label, sha256, invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [file, image.format, image.width, image.height, image.channels, image.label,
+                                          image.sha256, image.invalid])
     }
 
     /// Throws `.invalidArgument` unless `block` exists and is not deleted.

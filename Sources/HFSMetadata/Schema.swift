@@ -10,6 +10,9 @@ enum Schema {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-images") { db in
+            try db.execute(sql: v2Images)
+        }
         return migrator
     }
 
@@ -71,6 +74,27 @@ enum Schema {
             capacityBytes INTEGER NOT NULL DEFAULT 0,
             usedBytes INTEGER NOT NULL DEFAULT 0,
             adminState TEXT NOT NULL DEFAULT 'normal'
+        );
+        """
+
+    /// Image attributes recorded by ingest (one row per ingested file, gone with the file) and the
+    /// directories ingest wrote into (datasets, followed through renames by inode id).
+    private static let v2Images = """
+        CREATE TABLE image (
+            file INTEGER PRIMARY KEY REFERENCES inode(id) ON DELETE CASCADE,
+            format TEXT,
+            width INTEGER,
+            height INTEGER,
+            channels INTEGER,
+            label TEXT,
+            sha256 TEXT NOT NULL,
+            invalid TEXT
+        );
+        CREATE INDEX image_sha256 ON image(sha256);
+
+        CREATE TABLE dataset (
+            dir INTEGER PRIMARY KEY REFERENCES inode(id) ON DELETE CASCADE,
+            createdAt REAL NOT NULL
         );
         """
 }

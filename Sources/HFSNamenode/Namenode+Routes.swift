@@ -72,6 +72,35 @@ extension Namenode {
             if short { self.cluster.noteDamage() }
             return OK()
         }
+        api.json(.post, "fs/lookup") { req, _ in
+            let r = try await JSONRoutes.decode(LookupRequest.self, from: req)
+            guard r.paths.count <= Limits.commitFilesMax else { throw HFSError.invalid("at most \(Limits.commitFilesMax) paths per lookup") }
+            let paths = try r.paths.map(HFSPath.init)
+            return LookupResponse(entries: try await blocking { try self.store.lookup(paths) })
+        }
+        api.json(.post, "fs/content") { req, _ in
+            let r = try await JSONRoutes.decode(ContentLookupRequest.self, from: req)
+            guard r.sha256.count <= Limits.commitFilesMax else { throw HFSError.invalid("at most \(Limits.commitFilesMax) hashes per lookup") }
+            return ContentLookupResponse(found: try await blocking { try self.store.storedContent(r.sha256) })
+        }
+        api.json(.post, "datasets/register") { req, _ in
+            let r = try await JSONRoutes.decode(DatasetRequest.self, from: req)
+            let p = try HFSPath(r.path)
+            try await blocking { try self.store.registerDataset(p, owner: r.owner, now: Date().timeIntervalSince1970) }
+            return OK()
+        }
+        api.json(.get, "datasets") { _, _ in
+            DatasetListResponse(datasets: try await blocking { try self.store.datasets() })
+        }
+        api.json(.get, "datasets/show") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            return try await blocking { try self.store.datasetSummary(p) }
+        }
+        api.json(.get, "datasets/manifest") { req, _ in
+            let p = try HFSPath(JSONRoutes.query(req, "path"))
+            let after = req.uri.queryParameters.get("after").map { String($0) }
+            return try await blocking { try self.store.manifest(p, after: after, limit: Limits.manifestRowsPerPageMax) }
+        }
         api.json(.post, "blocks/allocate") { req, _ in
             let r = try await JSONRoutes.decode(AllocateBlockRequest.self, from: req)
             return try await self.allocate(r)
