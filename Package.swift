@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
@@ -32,6 +33,10 @@ let package = Package(
         .target(name: "HFSFormat", dependencies: [
             "HFSCore", "CLZ4", "CZlib", "CISAL",
             .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "HFSImaging", dependencies: ["CISAL"], swiftSettings: swiftSettings),
+        .target(name: "HFSIngest", dependencies: ["HFSCore", "HFSImaging", "HFSClient", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSServer", dependencies: [
             "HFSCore",
@@ -61,7 +66,7 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "hfs", dependencies: [
-            "HFSCore", "HFSClient", "HFSNamenode", "HFSDatanode",
+            "HFSCore", "HFSClient", "HFSNamenode", "HFSDatanode", "HFSIngest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
@@ -72,6 +77,8 @@ let package = Package(
         .testTarget(name: "HFSNamenodeTests", dependencies: ["HFSNamenode", "HFSTestSupport"]),
         .testTarget(name: "HFSDatanodeTests", dependencies: ["HFSDatanode", "HFSFormat"]),
         .testTarget(name: "HFSClientTests", dependencies: ["HFSClient", "HFSFormat"]),
+        .testTarget(name: "HFSImagingTests", dependencies: ["HFSImaging", "HFSTestSupport"]),
+        .testTarget(name: "HFSIngestTests", dependencies: ["HFSIngest", "HFSImaging", "HFSTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HFSCore", "HFSTestSupport"]),
     ]
 )
