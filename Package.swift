@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "HFSImaging", dependencies: ["CISAL"], swiftSettings: swiftSettings),
         .target(name: "HFSIngest", dependencies: ["HFSCore", "HFSImaging", "HFSClient", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSServer", dependencies: [
             "HFSCore",

@@ -93,17 +93,19 @@ struct PackedBatch: Sendable {
         var relativeOffset: Int64
         var storedLength: Int64
         var mtime: Double
+        var image: ImageAttributes?
     }
     var files: [File] = []
     var body = ByteBuffer()
 
     var isFull: Bool { files.count >= Limits.packedBatchFilesMax || body.readableBytes >= Limits.packedBatchBytesMax }
 
-    mutating func add(remote: HFSPath, bytes: [UInt8], mtime: Double, encoder: FrameEncoder) {
+    mutating func add(remote: HFSPath, bytes: [UInt8], mtime: Double, encoder: FrameEncoder, image: ImageAttributes? = nil) {
         let start = Int64(body.readableBytes)
         let compressed = ImageMagic.isCompressedFormat(bytes.prefix(ImageMagic.prefixBytesMax))
         let stored = bytes.withUnsafeBytes { encoder.encode($0, isCompressedFormat: compressed, into: &body) }
-        files.append(File(remote: remote, size: Int64(bytes.count), relativeOffset: start, storedLength: Int64(stored), mtime: mtime))
+        files.append(File(remote: remote, size: Int64(bytes.count), relativeOffset: start, storedLength: Int64(stored), mtime: mtime,
+                          image: image))
     }
 }
 
@@ -119,6 +121,16 @@ struct WriteContext: Sendable {
     /// Appends a batch to a packed block (retrying on another block when one is full or its
     /// pipeline fails), then commits its files in one namenode request.
     func upload(_ batch: PackedBatch) async throws -> PutSummary {
+        let placed = try await append(batch)
+        var summary = PutSummary()
+        for f in batch.files { summary.files += 1; summary.logicalBytes += f.size; summary.storedBytes += f.storedLength }
+        try await client.commit(placed.files, acks: placed.acks, overwrite: overwrite)
+        return summary
+    }
+
+    /// Appends a batch's frames to a packed block and returns the files to commit (with their
+    /// extents) and the block's acknowledgement, without committing.
+    func append(_ batch: PackedBatch) async throws -> (files: [NewFile], acks: [BlockAck]) {
         var ack: AppendResponse?
         var block: Int64 = 0
         if batch.body.readableBytes > 0 {
@@ -143,22 +155,19 @@ struct WriteContext: Sendable {
             }
             guard ack != nil else { throw lastError ?? HFSError(.unavailable, "no packed block could take a batch of \(batch.files.count) files") }
         }
-        var files: [NewFile] = []
-        var summary = PutSummary()
-        for f in batch.files {
+        let files = batch.files.map { f in
             let extents = f.size == 0 ? [] : [Extent(block: block, offset: ack!.offset + f.relativeOffset, storedLength: f.storedLength, logicalLength: f.size)]
-            files.append(NewFile(path: f.remote.description, size: f.size, storedSize: f.storedLength, replication: replication,
-                                 codec: policy.rawValue, mtime: f.mtime, extents: extents))
-            summary.files += 1; summary.logicalBytes += f.size; summary.storedBytes += f.storedLength
+            return NewFile(path: f.remote.description, size: f.size, storedSize: f.storedLength, replication: replication,
+                           codec: policy.rawValue, mtime: f.mtime, extents: extents, image: f.image)
         }
         let acks = ack.map { [BlockAck(block: block, length: $0.offset + $0.storedLength, nodes: $0.nodes)] } ?? []
-        try await client.commit(files, acks: acks, overwrite: overwrite)
-        return summary
+        return (files, acks)
     }
 
     /// Streams a large file into dedicated blocks of `blockSizeBytes` logical bytes each, then
     /// commits it.
-    func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double) async throws -> PutSummary {
+    func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double,
+                     image: ImageAttributes? = nil) async throws -> PutSummary {
         let producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
         var extents: [Extent] = []
         var acks: [BlockAck] = []
@@ -175,7 +184,8 @@ struct WriteContext: Sendable {
         }
         let size = producer.totalLogicalBytes
         try await client.commit([NewFile(path: remote.description, size: size, storedSize: stored, replication: replication,
-                                         codec: policy.rawValue, mtime: mtime, extents: extents)], acks: acks, overwrite: overwrite)
+                                         codec: policy.rawValue, mtime: mtime, extents: extents, image: image)],
+                                acks: acks, overwrite: overwrite)
         return PutSummary(files: 1, logicalBytes: size, storedBytes: stored)
     }
 }
@@ -212,6 +222,13 @@ final class LocalSource: @unchecked Sendable {
     private(set) var eof = false
 
     private init(fd: Int32, name: String, owned: Bool) { self.fd = fd; self.name = name; self.owned = owned }
+
+    /// A source with nothing left to read: for bytes already in memory, passed as the prefix.
+    static func exhausted(name: String) -> LocalSource {
+        let s = LocalSource(fd: -1, name: name, owned: false)
+        s.eof = true
+        return s
+    }
 
     static func open(_ s: PutSource) throws -> LocalSource {
         switch s {

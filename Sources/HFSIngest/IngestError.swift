@@ -1,3 +1,4 @@
+import HFSCore
 /// Every error of the ingest building blocks: one line that says what, where and why
 /// (`archive 'train-0003.tar': bad tar header checksum at offset 1536`).
 public struct IngestError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -32,9 +33,13 @@ public enum IngestLimits {
     public static let tarMetadataBytesMax = 1 << 20
     /// Most archives one shard pattern may expand to.
     public static let shardPatternExpansionsMax = 1_000_000
-    /// hfs path limits (HFSCore `Limits`), repeated here so this module stays free of HFSCore.
-    public static let pathComponentBytesMax = 255
-    public static let pathBytesMax = 4096
+    /// hfs path limits.
+    public static let pathComponentBytesMax = Limits.pathComponentBytesMax
+    public static let pathBytesMax = Limits.pathBytesMax
+    /// Tries per URL of a list (transport errors and 5xx answers are retried, with backoff).
+    public static let fetchAttempts = 3
+    /// Time for one URL fetch, connection included.
+    public static let fetchTimeoutSeconds: Int64 = 30
 }
 
 /// `raw` with control characters escaped, so an error message stays one printable line.

@@ -42,6 +42,14 @@ struct ClientOptions: ParsableArguments {
 
 func remotePath(_ raw: String) throws -> HFSPath { try HFSPath(raw) }
 
+/// `--codec` and `--replication` of the commands that write.
+func validateWriteOptions(codec: String?, replication: Int?) throws {
+    if let codec, CodecPolicy(rawValue: codec) == nil { throw ValidationError("--codec must be auto, none, lz4 or zlib") }
+    if let replication, !(1...Limits.replicationMax).contains(replication) {
+        throw ValidationError("--replication must be in 1...\(Limits.replicationMax)")
+    }
+}
+
 /// Prints a line to stdout (buffered by Foundation's FileHandle: use for small outputs).
 func out(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))

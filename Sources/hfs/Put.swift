@@ -22,10 +22,7 @@ struct Put: AsyncParsableCommand {
 
     func validate() throws {
         guard paths.count >= 2 else { throw ValidationError("put needs at least one LOCAL source and a REMOTE destination") }
-        if let codec, CodecPolicy(rawValue: codec) == nil { throw ValidationError("--codec must be auto, none, lz4 or zlib") }
-        if let replication, !(1...Limits.replicationMax).contains(replication) {
-            throw ValidationError("--replication must be in 1...\(Limits.replicationMax)")
-        }
+        try validateWriteOptions(codec: codec, replication: replication)
     }
 
     func run() async throws {
