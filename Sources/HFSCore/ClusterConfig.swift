@@ -14,6 +14,19 @@ public struct ClusterConfig: Sendable, Equatable {
         public var capacityBytes: Int64?
     }
 
+    /// A command operators declare as a compute hook (`hooks:` in cluster.yaml): the datanode
+    /// runs it with the image on stdin and takes stdout as the result. Clients can only name it.
+    public struct ExternalHook: Sendable, Equatable {
+        public var name: String
+        public var command: String
+        public var timeoutSeconds: Double
+        /// `feature`: stdout is JSON; `filter`: stdout is an image.
+        public var kind: String
+        public init(name: String, command: String, timeoutSeconds: Double, kind: String) {
+            self.name = name; self.command = command; self.timeoutSeconds = timeoutSeconds; self.kind = kind
+        }
+    }
+
     public var replication = 2
     public var blockSizeBytes: Int64 = 64 << 20
     public var codec: CodecPolicy = .auto
@@ -26,6 +39,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public var namenodeAddress = HostPort(host: "127.0.0.1", port: 9870)
     public var metadataPath = "data/namenode/meta.sqlite"
     public var datanodes: [Datanode] = []
+    public var hooks: [ExternalHook] = []
     /// The file it came from (absolute), for messages and child processes.
     public var sourcePath = ""
 
@@ -60,7 +74,7 @@ public struct ClusterConfig: Sendable, Equatable {
         cfg.sourcePath = path
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         let top = try p.mapping(node, "(top level)")
-        try p.only(top, ["cluster", "namenode", "datanodes"], "")
+        try p.only(top, ["cluster", "namenode", "datanodes", "hooks"], "")
         if let c = top["cluster"] {
             let m = try p.mapping(c, "cluster")
             try p.only(m, ["replication", "block_size", "codec", "heartbeat_interval", "dead_node_timeout",
@@ -114,6 +128,32 @@ public struct ClusterConfig: Sendable, Equatable {
             cfg.datanodes.append(Datanode(id: id, address: address, dataDir: dir, rack: rack, capacityBytes: cap))
         }
         if cfg.datanodes.isEmpty { throw p.bad("datanodes", "the list is empty") }
+        if let hooks = top["hooks"] {
+            guard case .sequence(let seq) = hooks else { throw p.bad("hooks", "expected a list") }
+            var names = Set<String>()
+            for (i, item) in seq.enumerated() {
+                let key = "hooks[\(i)]"
+                let m = try p.mapping(item, key)
+                try p.only(m, ["name", "command", "timeout", "kind"], key)
+                guard let n = m["name"] else { throw p.bad("\(key).name", "missing") }
+                let name = try p.string(n, "\(key).name")
+                guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "-" }), name.allSatisfy(\.isASCII) else {
+                    throw p.bad("\(key).name", "'\(name)' must be lowercase letters, digits, _ or -")
+                }
+                guard names.insert(name).inserted else { throw p.bad("\(key).name", "'\(name)' is used twice") }
+                guard let c = m["command"] else { throw p.bad("\(key).command", "missing") }
+                let command = try p.string(c, "\(key).command")
+                guard !command.trimmingCharacters(in: .whitespaces).isEmpty else { throw p.bad("\(key).command", "is empty") }
+                var timeout = 30.0
+                if let t = m["timeout"] { timeout = try p.seconds(t, "\(key).timeout", 0.01...3600) }
+                var kind = "feature"
+                if let k = m["kind"] {
+                    kind = try p.string(k, "\(key).kind")
+                    guard kind == "feature" || kind == "filter" else { throw p.bad("\(key).kind", "'\(kind)' is not feature or filter") }
+                }
+                cfg.hooks.append(ExternalHook(name: name, command: command, timeoutSeconds: timeout, kind: kind))
+            }
+        }
         return cfg
     }
 

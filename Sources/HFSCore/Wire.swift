@@ -416,3 +416,103 @@ public struct ErrorBody: Codable, Sendable {
     public var error: HFSError
     public init(error: HFSError) { self.error = error }
 }
+
+// MARK: compute near the data
+
+/// Any JSON value: hook results and parameters travel as this.
+public enum JSONValue: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n):
+            // Integers print without a fraction.
+            if n.rounded() == n, abs(n) < 9.0e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// A hook as `hfs compute hooks` lists it.
+public struct HookDescription: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case filter, feature }
+    public struct Parameter: Codable, Sendable, Equatable {
+        public var name: String
+        /// `int`, `double`, `string`, `bool`.
+        public var type: String
+        /// nil: required.
+        public var defaultValue: String?
+        public var help: String
+        public init(name: String, type: String, defaultValue: String?, help: String) {
+            self.name = name; self.type = type; self.defaultValue = defaultValue; self.help = help
+        }
+        enum CodingKeys: String, CodingKey { case name, type, defaultValue = "default", help }
+    }
+    public var name: String
+    public var kind: Kind
+    public var summary: String
+    public var parameters: [Parameter]
+    /// Declared in cluster.yaml (a command run by the datanode) rather than built in.
+    public var external: Bool
+    public init(name: String, kind: Kind, summary: String, parameters: [Parameter], external: Bool = false) {
+        self.name = name; self.kind = kind; self.summary = summary; self.parameters = parameters; self.external = external
+    }
+}
+
+/// One file of a compute task: where its bytes are.
+public struct ComputeFile: Codable, Sendable, Equatable {
+    public var path: String
+    public var size: Int64
+    public var extents: [Extent]
+    public init(path: String, size: Int64, extents: [Extent]) { self.path = path; self.size = size; self.extents = extents }
+}
+
+/// `POST /api/v1/compute` on a datanode: run `hook` on files whose blocks it holds.
+public struct ComputeRequest: Codable, Sendable {
+    public var hook: String
+    public var params: [String: String]
+    public var files: [ComputeFile]
+    public init(hook: String, params: [String: String], files: [ComputeFile]) { self.hook = hook; self.params = params; self.files = files }
+}
+
+/// The answer to a compute request is a sequence of records, one per file in request order:
+/// a 4-byte big-endian length, this header as JSON, then `outputBytes` bytes of output image (for
+/// a filter hook).
+public struct ComputeRecord: Codable, Sendable, Equatable {
+    public var path: String
+    /// A feature hook's result.
+    public var result: JSONValue?
+    /// A filter hook's output: its format (`jpeg`, `png`, ...) and length in bytes.
+    public var outputFormat: String?
+    public var outputBytes: Int
+    /// Why this file has no result.
+    public var error: String?
+    /// Stored bytes the datanode read for this file.
+    public var bytesRead: Int64
+    /// The hook was run on this datanode with the file's blocks on its own disk.
+    public var local: Bool
+    public init(path: String, result: JSONValue?, outputFormat: String?, outputBytes: Int, error: String?, bytesRead: Int64, local: Bool) {
+        self.path = path; self.result = result; self.outputFormat = outputFormat; self.outputBytes = outputBytes
+        self.error = error; self.bytesRead = bytesRead; self.local = local
+    }
+}

@@ -54,6 +54,14 @@ import Testing
         #expect(c.dropCacheBehindWrites)
     }
 
+    @Test func externalHooks() throws {
+        let c = try ClusterConfig.parse(Self.file("hooks:\n  - { name: blur-ext, command: 'convert - -blur 0x2 png:-', timeout: 5s, kind: filter }\n  - { name: size, command: 'wc -c' }\n"), path: "c.yaml")
+        #expect(c.hooks == [
+            .init(name: "blur-ext", command: "convert - -blur 0x2 png:-", timeoutSeconds: 5, kind: "filter"),
+            .init(name: "size", command: "wc -c", timeoutSeconds: 30, kind: "feature"),
+        ])
+    }
+
     @Test func dropCacheBehindWritesCanBeTurnedOff() throws {
         let c = try ClusterConfig.parse(Self.file("cluster:\n  drop_cache_behind_writes: false\n"), path: "c.yaml")
         #expect(!c.dropCacheBehindWrites)
@@ -79,6 +87,11 @@ import Testing
         ("datanodes:\n  - { id: 'a b', address: 127.0.0.1:9861, data_dir: a }\n", "datanodes[0].id"),
         ("datanodes:\n  - { id: dn1, address: 127.0.0.1:9870, data_dir: a }\n", "datanodes[0].address"),
         ("datanodes: []\n", "datanodes"),
+        ("hooks:\n  - { name: x }\n", "hooks[0].command"),
+        ("hooks:\n  - { name: 'Bad Name', command: 'cat' }\n", "hooks[0].name"),
+        ("hooks:\n  - { name: x, command: cat, kind: magic }\n", "hooks[0].kind"),
+        ("hooks:\n  - { name: x, command: cat, timeout: never }\n", "hooks[0].timeout"),
+        ("hooks:\n  - { name: x, command: cat }\n  - { name: x, command: cat }\n", "hooks[1].name"),
     ])
     func badValuesNameTheKey(_ snippet: String, _ key: String) throws {
         let error = #expect(throws: HFSError.self) { try ClusterConfig.parse(Self.file(snippet), path: "c.yaml") }
