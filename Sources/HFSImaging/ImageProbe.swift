@@ -67,28 +67,6 @@ public enum ProbeResult: Sendable, Equatable {
     public var invalidReason: String? { if case .invalid(let e) = self { return e.reason } else { return nil } }
 }
 
-/// The image formats hfs decodes.
-public enum ImageFormat: String, Sendable, Codable, CaseIterable {
-    case jpeg, png, ppm, pgm
-}
-
-/// An image's description, from its header.
-public struct ImageInfo: Sendable, Equatable, Codable {
-    public var format: ImageFormat
-    public var width: Int
-    public var height: Int
-    /// Colour channels as decoded: 1 gray, 2 gray+alpha, 3 RGB (or YCbCr, or palette), 4 RGBA
-    /// (palette with transparency, or CMYK JPEG).
-    public var channels: Int
-
-    public init(format: ImageFormat, width: Int, height: Int, channels: Int) {
-        self.format = format
-        self.width = width
-        self.height = height
-        self.channels = channels
-    }
-}
-
 /// Why some bytes are not a usable image, in one line (`truncated JPEG (no EOI marker)`).
 public struct InvalidImage: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
