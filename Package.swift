@@ -67,7 +67,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSDatanode", dependencies: [
-            "HFSCore", "HFSFormat", "HFSServer",
+            "HFSCore", "HFSFormat", "HFSServer", "HFSImaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "hfs", dependencies: [
-            "HFSCore", "HFSClient", "HFSNamenode", "HFSDatanode", "HFSIngest",
+            "HFSCore", "HFSClient", "HFSNamenode", "HFSDatanode", "HFSIngest", "HFSImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),

@@ -20,6 +20,14 @@ public enum Limits {
     public static let listingEntriesMax = 100_000
     /// Files whose locations one request may ask for.
     public static let locationsPathsMax = 1024
+    /// Files in one compute task (one request to one datanode).
+    public static let computeFilesPerTaskMax = 256
+    /// Largest file a compute hook takes (it is decoded in memory).
+    public static let computeFileBytesMax: Int64 = 64 << 20
+    /// Compute tasks a client keeps running on one datanode by default (`--tasks-per-node`).
+    public static let computeTasksPerNodeDefault = 2
+    /// Time one compute task may take before the client retries it on another replica.
+    public static let computeTaskTimeoutSeconds: Int64 = 300
     /// Rows per page of `hfs dataset manifest` (and of the namenode's manifest answer).
     public static let manifestRowsPerPageMax = 10_000
     /// Control-plane JSON bodies.

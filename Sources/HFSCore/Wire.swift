@@ -371,8 +371,11 @@ public struct ClusterInfo: Codable, Sendable {
     public var blockSizeBytes: Int64
     public var codec: CodecPolicy
     public var smallFileBytesMax: Int64
-    public init(replication: Int, blockSizeBytes: Int64, codec: CodecPolicy, smallFileBytesMax: Int64) {
+    /// Hooks declared in cluster.yaml (`hooks:`), which the datanodes run.
+    public var externalHooks: [HookDescription]?
+    public init(replication: Int, blockSizeBytes: Int64, codec: CodecPolicy, smallFileBytesMax: Int64, externalHooks: [HookDescription] = []) {
         self.replication = replication; self.blockSizeBytes = blockSizeBytes; self.codec = codec; self.smallFileBytesMax = smallFileBytesMax
+        self.externalHooks = externalHooks
     }
 }
 public struct DatanodeReport: Codable, Sendable {
@@ -455,6 +458,13 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
 /// A hook as `hfs compute hooks` lists it.
 public struct HookDescription: Codable, Sendable, Equatable {
+    /// An operator's hook from cluster.yaml: no parameters, the image on stdin.
+    public init(external h: ClusterConfig.ExternalHook) {
+        self.init(name: h.name, kind: h.kind == "filter" ? .filter : .feature,
+                  summary: "declared in cluster.yaml: runs on the datanode with the image on stdin (timeout \(h.timeoutSeconds) s)",
+                  parameters: [], external: true)
+    }
+
     public enum Kind: String, Codable, Sendable { case filter, feature }
     public struct Parameter: Codable, Sendable, Equatable {
         public var name: String

@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import HFSCore
+import HFSImaging
 import HFSServer
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// A datanode: block files on local disk, the write pipeline (verify, append, forward, fsync,
 /// acknowledge), verified reads, and the link to the namenode (register with a full block
@@ -18,6 +20,8 @@ public final class Datanode: Sendable {
     let http: HTTPClient
     let logger: Logger
     let reports = IncrementalReports()
+    /// Threads for compute hooks (one per core), apart from the pool that does disk I/O.
+    let computePool: NIOThreadPool
 
     public init(config: ClusterConfig, id: String, logger: Logger) throws {
         self.config = config
@@ -29,6 +33,11 @@ public final class Datanode: Sendable {
         hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
         hc.timeout.connect = .seconds(5)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
+        self.computePool = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        computePool.start()
+        for h in config.hooks where Hooks.description(h.name) != nil {
+            throw HFSError(.config, "\(config.sourcePath): hooks: '\(h.name)' is the name of a built-in hook")
+        }
     }
 
     public func run() async throws {
@@ -75,6 +84,9 @@ public final class Datanode: Sendable {
             } catch {
                 return JSONRoutes.errorResponse(error)
             }
+        }
+        api.post("compute") { req, _ -> Response in
+            do { return try await self.compute(req) } catch { return JSONRoutes.errorResponse(error) }
         }
         api.json(.get, "health") { _, _ in OK() }
     }

@@ -18,7 +18,7 @@ public enum Hooks {
     typealias P = HookDescription.Parameter
 
     static let outputParameters = [
-        P(name: "format", type: "string", defaultValue: nil, help: "png or jpeg: the output format (default: as the input; PPM/PGM give PNG)"),
+        P(name: "format", type: "string", defaultValue: "input", help: "png or jpeg; input keeps the input's (PPM/PGM give PNG)"),
         P(name: "quality", type: "int", defaultValue: "90", help: "JPEG quality 1...100"),
     ]
 
@@ -99,7 +99,7 @@ public enum Hooks {
         func output(_ image: Image) throws -> HookOutput {
             let format: ImageFormat
             switch try p.string("format") {
-            case nil: format = inputFormat == .jpeg ? .jpeg : .png
+            case "input"?, nil: format = inputFormat == .jpeg ? .jpeg : .png
             case "png": format = .png
             case "jpeg", "jpg": format = .jpeg
             case let other?: throw ImagingError.invalidArgument("format=\(other): use png or jpeg")
@@ -179,7 +179,7 @@ public enum Hooks {
                 let known = d.parameters.map(\.name)
                 throw ImagingError.invalidArgument("\(d.name) has no parameter '\(key)'" + (known.isEmpty ? "" : " (it takes \(known.joined(separator: ", ")))"))
             }
-            for p in d.parameters where p.defaultValue == nil && values[p.name] == nil && p.name != "format" {
+            for p in d.parameters where p.defaultValue == nil && values[p.name] == nil {
                 throw ImagingError.invalidArgument("\(d.name) needs --param \(p.name)=...")
             }
             self.values = values

@@ -353,7 +353,7 @@ public final class Ingester: @unchecked Sendable {
         return "\(error)"
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
+    public static func sha256(_ bytes: [UInt8]) -> String {
         let digest = SHA256.hash(data: bytes)
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

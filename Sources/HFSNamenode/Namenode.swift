@@ -50,7 +50,8 @@ public final class Namenode: Sendable {
 
     var info: ClusterInfo {
         ClusterInfo(replication: config.replication, blockSizeBytes: config.blockSizeBytes, codec: config.codec,
-                    smallFileBytesMax: min(Int64(Limits.smallFileBytesMax), config.blockSizeBytes))
+                    smallFileBytesMax: min(Int64(Limits.smallFileBytesMax), config.blockSizeBytes),
+                    externalHooks: config.hooks.map(HookDescription.init(external:)))
     }
 }
 

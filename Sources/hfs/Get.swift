@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HFSClient
 import HFSCore
+import NIOConcurrencyHelpers
 import NIOCore
 
 struct Get: AsyncParsableCommand {
@@ -16,6 +17,8 @@ struct Get: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @Flag(name: .shortAndLong, help: "Overwrite existing local files. This is already what get does (as cp); accepted for HDFS habits.")
     var force = false
+    @Option(name: .long, help: "Run a filter hook on the datanode that serves each file and write its output: HOOK[:VALUE] or HOOK:k=v,k=v (e.g. thumbnail:256).")
+    var transform: String?
     @Argument(help: "REMOTE... LOCAL") var paths: [String] = []
 
     func validate() throws {
@@ -23,6 +26,7 @@ struct Get: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let transform = try self.transform.map(parseTransform)
         let local = paths.last!
         let sources = try paths.dropLast().map(remotePath)
         var isDir: ObjCBool = false
@@ -51,6 +55,11 @@ struct Get: AsyncParsableCommand {
             for start in stride(from: 0, to: jobs.count, by: Limits.locationsPathsMax) {
                 let batch = Array(jobs[start..<min(start + Limits.locationsPathsMax, jobs.count)])
                 let locations = try await c.locations(batch.map(\.0))
+                if let transform {
+                    try await Self.fetchTransformed(c, locations, to: Dictionary(uniqueKeysWithValues: batch.map { ($0.0.description, $0.1) }),
+                                                    hook: transform.hook, params: transform.params)
+                    continue
+                }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     var inFlight = 0
                     for (loc, job) in zip(locations, batch) {
@@ -61,6 +70,26 @@ struct Get: AsyncParsableCommand {
                     try await group.waitForAll()
                 }
             }
+        }
+    }
+
+    /// Each file through a filter hook on a datanode holding it; the output is written locally.
+    static func fetchTransformed(_ c: HFSClient, _ files: [FileLocations], to dest: [String: String],
+                                 hook: String, params: [String: String]) async throws {
+        let failures = NIOLockedValueBox<[String]>([])
+        _ = try await c.compute(files, options: ComputeOptions(hook: hook, params: params)) { row in
+            guard let target = dest[row.path] else { return }
+            guard let bytes = row.output else {
+                failures.withLockedValue { $0.append("\(row.path): \(row.error ?? "no output")") }
+                return
+            }
+            do { try Data(bytes).write(to: URL(fileURLWithPath: target), options: .atomic) } catch {
+                failures.withLockedValue { $0.append("cannot write \(target): \(error.localizedDescription)") }
+            }
+        }
+        let failed = failures.withLockedValue { $0 }
+        if let first = failed.first {
+            throw HFSError(.io, "--transform \(hook) failed for \(failed.count) file(s); first: \(first)")
         }
     }
 

@@ -55,10 +55,10 @@ struct Ingest: AsyncParsableCommand {
         if json {
             out(try jsonLine(summary))
         } else {
-            let rate = Double(summary.ingested + summary.alreadyPresent) / max(summary.seconds, 0.001)
-            out(String(format: "ingested %d files (%@, stored %@) in %.1f s, %.0f files/s; %d already present, %d deduplicated (%@ saved), %d invalid, %d failed",
-                       summary.ingested, Units.human(summary.logicalBytes), Units.human(summary.storedBytes), summary.seconds, rate,
-                       summary.alreadyPresent, summary.deduplicated, Units.human(summary.savedBytes), summary.invalid, summary.failed))
+            let rate = fixed(Double(summary.ingested + summary.alreadyPresent) / max(summary.seconds, 0.001), 0)
+            out("ingested \(summary.ingested) files (\(Units.human(summary.logicalBytes)), stored \(Units.human(summary.storedBytes))) "
+                + "in \(fixed(summary.seconds, 1)) s, \(rate) files/s; \(summary.alreadyPresent) already present, "
+                + "\(summary.deduplicated) deduplicated (\(Units.human(summary.savedBytes)) saved), \(summary.invalid) invalid, \(summary.failed) failed")
         }
         if summary.failed > 0 {
             throw HFSError(.io, "\(summary.failed) file(s) failed (first: \(summary.failures[0].path): \(summary.failures[0].reason)); run the same ingest again to retry them")
@@ -107,7 +107,7 @@ struct DatasetShow: AsyncParsableCommand {
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ") + (s.classes.count > 50 ? ", ..." : "")))
         for (name, d) in [("width", s.width), ("height", s.height)] {
             guard let d else { continue }
-            out(String(format: "%-8@ min %d, p25 %d, median %d, p75 %d, max %d, mean %.1f", name, d.min, d.p25, d.median, d.p75, d.max, d.mean))
+            out("\(name.padding(toLength: 8, withPad: " ", startingAt: 0)) min \(d.min), p25 \(d.p25), median \(d.median), p75 \(d.p75), max \(d.max), mean \(fixed(d.mean, 1))")
         }
     }
 }
@@ -175,3 +175,6 @@ struct DatasetExport: AsyncParsableCommand {
         out("exported \(r.samples) samples to \(r.shards.count) shard(s) in \(webdataset) (\(Units.human(r.bytes)))")
     }
 }
+
+/// `value` with `digits` decimals.
+func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }

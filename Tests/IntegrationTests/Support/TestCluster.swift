@@ -27,7 +27,7 @@ final class TestCluster: @unchecked Sendable {
     static let replication = 2
     static let blockSizeBytes = 1 << 20
     static let datanodeCount = 3
-    static let liveWaitSeconds = 60.0
+    static let liveWaitSeconds = 120.0
     static let stopGraceSeconds = 15.0
 
     /// The cluster of the suite being run (see ``ClusterTrait``).
@@ -95,6 +95,14 @@ final class TestCluster: @unchecked Sendable {
         for n in datanodes {
             y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack) }\n"
         }
+        // Operator-declared compute hooks (ComputeTests).
+        y += """
+        hooks:
+          - { name: byte-count, command: "wc -c", timeout: 10s }
+          - { name: too-slow, command: "sleep 30", timeout: 500ms }
+          - { name: same-image, command: "cat", kind: filter }
+
+        """
         return y
     }
 
