@@ -41,12 +41,25 @@ final class TestCluster: @unchecked Sendable {
     /// Started as separate `hfs namenode` / `hfs datanode` processes (so a test can kill one
     /// for good) rather than supervised by `hfs cluster up` (which restarts what dies).
     let separateDaemons: Bool
+    /// Settings of this suite's cluster beyond the defaults below.
+    let tuning: Tuning
     private var process: ChildProcess?
     private var daemons: [String: ChildProcess] = [:]
     private var stopped = false
 
-    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool) {
+    /// Extra `cluster:` keys and per-datanode capacities for one suite's cluster.
+    struct Tuning: Sendable {
+        /// Lines added under `cluster:`, e.g. `["scan_rate: 64MiB"]`.
+        var cluster: [String] = []
+        /// `capacity` of datanodes by id, e.g. `["dn2": "1600KiB"]`.
+        var capacities: [String: String] = [:]
+        /// Overrides `dead_node_timeout`.
+        var deadNodeTimeout: String?
+    }
+
+    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool, tuning: Tuning) {
         self.separateDaemons = separateDaemons
+        self.tuning = tuning
         self.root = root
         self.configPath = root.appendingPathComponent("cluster.yaml").path
         self.namenodePort = namenodePort
@@ -57,14 +70,14 @@ final class TestCluster: @unchecked Sendable {
     deinit { stop() }
 
     /// Writes the config, starts `hfs cluster up`, waits until every datanode is live.
-    static func start(separateDaemons: Bool = false) async throws -> TestCluster {
+    static func start(separateDaemons: Bool = false, tuning: Tuning = Tuning()) async throws -> TestCluster {
         let binary = try HFSExecutable.locate()
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("hfs-itest-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
         try FileManager.default.createDirectory(at: root.appendingPathComponent("scratch"), withIntermediateDirectories: true)
         let ports = try freeLoopbackPorts(1 + datanodeCount)
         let nodes = (1...datanodeCount).map { i in Node(id: "dn\(i)", port: ports[i], rack: i % 2 == 1 ? "/r1" : "/r2") }
-        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes, separateDaemons: separateDaemons)
+        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes, separateDaemons: separateDaemons, tuning: tuning)
         try c.configYAML.write(toFile: c.configPath, atomically: true, encoding: .utf8)
         do {
             try c.launch()
@@ -85,15 +98,16 @@ final class TestCluster: @unchecked Sendable {
           block_size: 1MiB
           codec: auto
           heartbeat_interval: 1s
-          dead_node_timeout: \(separateDaemons ? "4s" : "10s")
-        namenode:
+          dead_node_timeout: \(tuning.deadNodeTimeout ?? (separateDaemons ? "4s" : "10s"))
+        \(tuning.cluster.map { "  " + $0 + "\n" }.joined())namenode:
           address: 127.0.0.1:\(namenodePort)
           metadata: nn/meta.sqlite
         datanodes:
 
         """
         for n in datanodes {
-            y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack) }\n"
+            let capacity = tuning.capacities[n.id].map { ", capacity: \($0)" } ?? ""
+            y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack)\(capacity) }\n"
         }
         // Operator-declared compute hooks (ComputeTests).
         y += """
@@ -229,9 +243,10 @@ final class TestCluster: @unchecked Sendable {
 /// afterwards; tests reach it through ``TestCluster/current``.
 struct ClusterTrait: SuiteTrait, TestScoping {
     var separateDaemons = false
+    var tuning = TestCluster.Tuning()
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await TestCluster.start(separateDaemons: separateDaemons)
+        let cluster = try await TestCluster.start(separateDaemons: separateDaemons, tuning: tuning)
         defer {
             cluster.stop()
             cluster.removeFiles()
@@ -246,6 +261,10 @@ extension Trait where Self == ClusterTrait {
     /// The same, with every daemon a process of its own that a test may kill for good
     /// (dead_node_timeout 4 s).
     static var hfsDaemons: Self { Self(separateDaemons: true) }
+    /// A cluster with settings of its own (`separateDaemons` as in ``hfsDaemons``).
+    static func hfsCluster(separateDaemons: Bool = false, _ tuning: TestCluster.Tuning) -> Self {
+        Self(separateDaemons: separateDaemons, tuning: tuning)
+    }
 }
 
 /// The suite's cluster, or a recorded failure when the test runs outside ``ClusterTrait``.
