@@ -69,8 +69,23 @@ final class TestCluster: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Writes the config, starts `hfs cluster up`, waits until every datanode is live.
+    /// Writes the config, starts `hfs cluster up`, waits until every datanode is live. A port
+    /// chosen free may be taken by another process before a daemon binds it (suites run in
+    /// parallel): then the whole cluster starts again on new ports, up to 3 times.
     static func start(separateDaemons: Bool = false, tuning: Tuning = Tuning()) async throws -> TestCluster {
+        for attempt in 1...3 {
+            do {
+                return try await startOnce(separateDaemons: separateDaemons, tuning: tuning)
+            } catch is PortTaken where attempt < 3 {
+                continue
+            }
+        }
+        throw HarnessError("unreachable")
+    }
+
+    private struct PortTaken: Error {}
+
+    private static func startOnce(separateDaemons: Bool, tuning: Tuning) async throws -> TestCluster {
         let binary = try HFSExecutable.locate()
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("hfs-itest-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
@@ -86,6 +101,7 @@ final class TestCluster: @unchecked Sendable {
             let log = c.logTail(lines: 15)
             c.stop()
             c.removeFiles()
+            if error is PortTaken { throw error }
             throw HarnessError("\(error)\n--- cluster.log (last lines) ---\n\(log)")
         }
         return c
@@ -161,6 +177,7 @@ final class TestCluster: @unchecked Sendable {
             if let (name, p) = daemons.first(where: { !$0.value.isRunning }) {
                 throw HarnessError("hfs \(name) exited with status \(p.exitStatus ?? -1) before the cluster was live")
             }
+            if logTail(lines: 200).contains("Address already in use") { throw PortTaken() }
             let r = try await hfs.run(["report", "--json", "--config", configPath], cwd: root, timeoutSeconds: 10)
             if r.status == 0, let report = try? JSONDecoder().decode(ReportResponse.self, from: r.stdout) {
                 let live = report.datanodes.filter { $0.state.lowercased() == "live" }.count
