@@ -64,6 +64,32 @@ final class BlockStore: Sendable {
         }
     }
 
+    /// Checks the folder against what the store believes it holds, before a periodic full block
+    /// report: a block whose file is gone is dropped (`lost`); a `blk_<id>` file it does not
+    /// know, untouched for `adoptAfterSeconds` (so not an append under way), is added (`found`)
+    /// and so reported, and the namenode has it deleted if it does not know it either.
+    func rescan(adoptAfterSeconds: Double) -> (lost: [Int64], found: [Int64]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: blocksDir)) ?? []
+        var onDisk: [Int64: (size: Int64, age: Double)] = [:]
+        let now = Date().timeIntervalSince1970
+        for name in names where name.hasPrefix("blk_") {
+            guard let id = Int64(name.dropFirst(4)) else { continue }
+            var st = stat()
+            guard stat(blocksDir + "/" + name, &st) == 0 else { continue }
+            onDisk[id] = (Int64(st.st_size), now - Double(st.st_mtim.tv_sec))
+        }
+        return space.withLockedValue { s in
+            let lost = s.lengths.keys.filter { onDisk[$0] == nil }.sorted()
+            for id in lost { s.used -= s.lengths.removeValue(forKey: id) ?? 0 }
+            let found = onDisk.filter { s.lengths[$0.key] == nil && $0.value.age >= adoptAfterSeconds }.keys.sorted()
+            for id in found {
+                s.lengths[id] = onDisk[id]!.size
+                s.used += onDisk[id]!.size
+            }
+            return (lost, found)
+        }
+    }
+
     /// Claims room for `count` more bytes of an append. With `capacity` set, an append that would
     /// take the node past it fails as the disk would (the real disk's ENOSPC comes from pwrite).
     func claim(_ count: Int64) throws {

@@ -126,6 +126,8 @@ extension Namenode {
                 return try self.store.replaceReplicas(of: r.node.id, with: r.blocks)
             }
             let deleteNow = self.cluster.register(r, unwanted: !unwanted.isEmpty)
+            // A full report may drop replicas the node no longer has: let the next round look.
+            self.cluster.noteDamage()
             self.logger.info("datanode \(r.node.id) registered from \(r.node.address) with \(r.blocks.count) blocks")
             if !deleteNow && !unwanted.isEmpty {
                 self.logger.info("safe mode: \(r.node.id) keeps \(unwanted.count) unknown block(s) until it reports again")

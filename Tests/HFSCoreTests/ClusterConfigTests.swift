@@ -78,6 +78,11 @@ import Testing
         #expect(off.scanRateBytesPerSecond == 0)
     }
 
+    @Test func blockReportInterval() throws {
+        #expect(try ClusterConfig.parse(Self.file(""), path: "c.yaml").blockReportIntervalSeconds == 6 * 3600)
+        #expect(try ClusterConfig.parse(Self.file("cluster:\n  block_report_interval: 2s\n"), path: "c.yaml").blockReportIntervalSeconds == 2)
+    }
+
     /// Each bad file must fail with a message naming the offending key.
     @Test(arguments: [
         ("cluster:\n  replicaton: 2\n", "cluster.replicaton"),
@@ -93,6 +98,8 @@ import Testing
         ("cluster:\n  scan_interval: weekly\n", "cluster.scan_interval"),
         ("cluster:\n  scan_interval: 0s\n", "cluster.scan_interval"),
         ("cluster:\n  scan_intervals: 1h\n", "cluster.scan_intervals"),
+        ("cluster:\n  block_report_interval: 100ms\n", "cluster.block_report_interval"),
+        ("cluster:\n  block_report_interval: never\n", "cluster.block_report_interval"),
         ("namenode:\n  address: nowhere\n", "namenode.address"),
         ("namenode:\n  address: 127.0.0.1:9870\n  port: 1\n", "namenode.port"),
         ("extra: 1\n", "extra"),
