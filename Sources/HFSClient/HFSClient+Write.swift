@@ -138,7 +138,8 @@ struct WriteContext: Sendable {
             var exclude: [String] = []
             var lastError: HFSError?
             for _ in 0..<4 {
-                let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude))
+                let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude),
+                                                      after: lastError)
                 full = nil
                 do {
                     ack = try await client.appendToPipeline(alloc, kind: .packed, body: .bytes(batch.body))
@@ -177,12 +178,14 @@ struct WriteContext: Sendable {
         var stored: Int64 = 0
         var sent: Int64 = 0  // logical bytes of the blocks stored so far
         var exclude: [String] = []
+        var lastError: HFSError?
         var reopened: [LocalSource] = []
         defer { for r in reopened { r.close() } }
         while !producer.atEnd {
             var failures = 0
             while true {
-                let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication, excludeNodes: exclude))
+                let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication, excludeNodes: exclude),
+                                                      after: lastError)
                 producer.startBlock(limit: blockSizeBytes)
                 do {
                     let answer = try await client.appendToPipeline(alloc, kind: .dedicated,
@@ -204,6 +207,7 @@ struct WriteContext: Sendable {
                         producer = try FrameProducer(source: again, prefix: [], policy: policy, isCompressedFormat: compressed)
                     }
                     exclude.append(e.node!)
+                    lastError = e
                     failures += 1
                 }
             }
@@ -217,6 +221,14 @@ struct WriteContext: Sendable {
 }
 
 extension HFSClient {
+    /// A new block; when it is asked for after a pipeline failed (`failure`) and cannot be
+    /// placed, the error says both what failed and why there is no other pipeline.
+    func allocate(_ r: AllocateBlockRequest, after failure: HFSError?) async throws -> AllocateBlockResponse {
+        do { return try await allocate(r) } catch let e as HFSError where failure != nil {
+            throw HFSError(e.code, "\(failure!.message); no other pipeline: \(e.message)")
+        }
+    }
+
     /// Sends frames to the first node of a pipeline, which forwards them down the rest.
     func appendToPipeline(_ alloc: AllocateBlockResponse, kind: BlockKind, body: HTTPClientRequest.Body) async throws -> AppendResponse {
         guard let primary = alloc.pipeline.first else { throw HFSError(.unavailable, "empty pipeline for block \(alloc.block)") }

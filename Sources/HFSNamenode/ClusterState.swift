@@ -132,7 +132,7 @@ final class ClusterState: Sendable {
             guard let policy = s.safeMode else { return (nil, []) }
             let registered = Set(s.nodes.values.filter { $0.lastHeartbeat != nil }.map(\.info.id))
             let reason = policy.reason(secondsSinceStart: t, registered: registered)
-            if reason != nil || !leave { return (reason ?? "leaving safe mode", []) }
+            if reason != nil || !leave { return (reason, []) }
             s.safeMode = nil
             return (nil, s.withheldDeletes)
         }
@@ -224,7 +224,7 @@ final class ClusterState: Sendable {
                 parts.append("full (free space below the reserve): " + full.map { "\($0.info.id) \(Units.human(freeBytes($0))) free" }.joined(separator: ", "))
             }
             if !decommissioning.isEmpty { parts.append("decommissioning: " + decommissioning.map(\.info.id).joined(separator: ", ")) }
-            if !excluded.isEmpty { parts.append("unreachable for this write: " + excluded.map(\.info.id).joined(separator: ", ")) }
+            if !excluded.isEmpty { parts.append("failed during this write: " + excluded.map(\.info.id).joined(separator: ", ")) }
             let noSpace = !full.isEmpty && usable.count - full.count - decommissioning.count < count
             return (noSpace ? "no space left: " : "") + "cannot place \(count) replica(s): " + parts.joined(separator: "; ")
         }

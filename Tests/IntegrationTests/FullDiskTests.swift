@@ -62,3 +62,42 @@ struct FullDiskTests {
         try await waitFor("fsck healthy", seconds: 20) { try await c.fsck().1 == 0 }
     }
 }
+
+/// Every datanode tiny: puts succeed until the cluster is full, then fail with one line; every
+/// file acknowledged before reads back intact.
+@Suite("full cluster", .serialized, .hfsCluster(.init(capacities: ["dn1": "2500KiB", "dn2": "2500KiB", "dn3": "2500KiB"])),
+       .timeLimit(.minutes(3)))
+struct FullClusterTests {
+    @Test("puts until the cluster is full: a clear one-line error, and nothing stored is lost")
+    func fillTheCluster() async throws {
+        let c = try currentCluster()
+        let dir = try c.localDir("fill")
+        var stored: [String: Data] = [:]
+        var refusal: CLIResult?
+        for i in 0..<12 {
+            let data = TestData.random(900_000, seed: 1000 + UInt64(i))
+            let local = dir.appendingPathComponent("f\(i)")
+            try TestData.write(data, to: local)
+            let r = try await c.run(["put", local.path, "/f\(i)"])
+            if r.status != 0 { refusal = r; break }
+            stored["/f\(i)"] = data
+        }
+        let refused = try #require(refusal, "12 puts of 900 KB fitted in 3 × 2500 KiB at replication 2")
+        expectCleanError(refused, "put into a full cluster")
+        #expect(refused.stderr.contains("no space left"), "\(refused.stderr)")
+        #expect(stored.count >= 2, "only \(stored.count) files fitted")
+
+        // Once the namenode has heard every node's usage, it refuses by itself, just as clearly.
+        try await Task.sleep(for: .seconds(2))
+        let again = try await c.run(["put", dir.appendingPathComponent("f0").path, "/again"])
+        expectCleanError(again, "put into a full cluster, later")
+        #expect(again.stderr.contains("no space left"), "\(again.stderr)")
+
+        for (path, data) in stored.sorted(by: { $0.key < $1.key }) { try await c.expectCat(path, data) }
+        for n in c.datanodes {
+            let d = try await c.report().datanodes.first { $0.id == n.id }
+            #expect(d.map { $0.usedBytes <= 2500 << 10 } == true, "\(n.id) stores more than its capacity: \(String(describing: d))")
+        }
+        try await waitFor("fsck healthy", seconds: 20) { try await c.fsck().1 == 0 }
+    }
+}
