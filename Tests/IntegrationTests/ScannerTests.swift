@@ -3,8 +3,11 @@ import HFSCore
 import Testing
 
 /// The block scanner finds a replica damaged on disk that nobody reads, and the namenode has it
-/// replaced from the good copy.
-@Suite("block scanner", .serialized, .hfsCluster(.init(cluster: ["scan_rate: 64MiB", "scan_interval: 1s"])), .timeLimit(.minutes(3)))
+/// replaced from the good copy. Heartbeats every 3 s (replication rounds and the commands they
+/// send go at that pace) keep the replica reported corrupt long enough for fsck to see it.
+@Suite("block scanner", .serialized,
+       .hfsCluster(.init(cluster: ["scan_rate: 64MiB", "scan_interval: 1s"], deadNodeTimeout: "15s", heartbeatInterval: "3s")),
+       .timeLimit(.minutes(3)))
 struct ScannerTests {
     @Test("a flipped byte in a replica nobody reads: fsck reports it corrupt, then healthy with the replica repaired")
     func scannerFindsAndRepairs() async throws {

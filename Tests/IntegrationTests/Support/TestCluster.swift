@@ -55,6 +55,8 @@ final class TestCluster: @unchecked Sendable {
         var capacities: [String: String] = [:]
         /// Overrides `dead_node_timeout`.
         var deadNodeTimeout: String?
+        /// Overrides `heartbeat_interval` (1s).
+        var heartbeatInterval: String?
     }
 
     private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool, tuning: Tuning) {
@@ -113,7 +115,7 @@ final class TestCluster: @unchecked Sendable {
           replication: \(Self.replication)
           block_size: 1MiB
           codec: auto
-          heartbeat_interval: 1s
+          heartbeat_interval: \(tuning.heartbeatInterval ?? "1s")
           dead_node_timeout: \(tuning.deadNodeTimeout ?? (separateDaemons ? "4s" : "10s"))
         \(tuning.cluster.map { "  " + $0 + "\n" }.joined())namenode:
           address: 127.0.0.1:\(namenodePort)
