@@ -81,9 +81,7 @@ final class ClusterState: Sendable {
             s.nodes[r.node.id] = Node(info: r.node, capacityBytes: r.capacityBytes, usedBytes: r.usedBytes,
                                       blockCount: r.blocks.count, lastHeartbeat: t,
                                       decommissioning: s.nodes[r.node.id]?.decommissioning ?? false)
-            if s.safeMode == nil { return true }
-            if unwanted { s.withheldDeletes.insert(r.node.id) }
-            return false
+            return !unwanted || mayDelete(unwantedOn: r.node.id, in: &s)
         }
     }
 
@@ -139,6 +137,18 @@ final class ClusterState: Sendable {
     }
 
     var inSafeMode: Bool { state.withLockedValue { $0.safeMode != nil } }
+
+    /// Whether blocks `id` reported that the namenode does not want may be deleted now; in safe
+    /// mode they are kept and `id` is asked for a full report once it is over.
+    func mayDelete(unwantedOn id: String) -> Bool {
+        state.withLockedValue { mayDelete(unwantedOn: id, in: &$0) }
+    }
+
+    private func mayDelete(unwantedOn id: String, in s: inout State) -> Bool {
+        if s.safeMode == nil { return true }
+        s.withheldDeletes.insert(id)
+        return false
+    }
 
     /// True (once) when `id` registered during safe mode with blocks to delete and safe mode is
     /// over: it should register again.

@@ -46,15 +46,15 @@ extension Namenode {
         let readable = cluster.readableNodes()
         let live = cluster.liveNodes()
         let decommissioning = cluster.decommissioningNodes()
-        // Decommissioning nodes whose every block is found fully replicated elsewhere.
-        var decommissioned = decommissioning
         // Fewest good replicas first; replicas on decommissioning nodes do not count.
         let ordered = blocks.map { b in (b, b.replicaNodes.filter { readable[$0] != nil && !decommissioning.contains($0) }) }
             .sorted { $0.1.count < $1.1.count }
+        // Decommissioned: decommissioning, and holding no block short of replicas elsewhere.
+        var decommissioned = decommissioning
+        for (b, good) in ordered where good.count < b.replication { decommissioned.subtract(b.replicaNodes) }
+        cluster.setDecommissioned(decommissioned)
         var perSource: [String: Int] = [:]
-        defer { cluster.setDecommissioned(decommissioned) }
         for (b, good) in ordered {
-            if good.count < b.replication { decommissioned.subtract(b.replicaNodes) }
             if good.count >= b.replication {
                 for n in b.corruptNodes where readable[n] != nil {
                     cluster.enqueue(DatanodeCommand(kind: .delete, blocks: [b.block]), for: n)

@@ -149,7 +149,8 @@ extension Namenode {
                 if !r.removed.isEmpty { try self.store.forgetBlocks(r.removed) }
                 return u
             }
-            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
+            guard !unwanted.isEmpty, self.cluster.mayDelete(unwantedOn: r.id) else { return HeartbeatResponse(reregister: false, commands: []) }
+            return HeartbeatResponse(reregister: false, commands: [DatanodeCommand(kind: .delete, blocks: unwanted)])
         }
     }
 
