@@ -265,12 +265,35 @@ struct ClusterTrait: SuiteTrait, TestScoping {
     var tuning = TestCluster.Tuning()
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
+        await ClusterSlots.shared.acquire()
+        defer { Task { await ClusterSlots.shared.release() } }
         let cluster = try await TestCluster.start(separateDaemons: separateDaemons, tuning: tuning)
         defer {
             cluster.stop()
             cluster.removeFiles()
         }
         try await TestCluster.$current.withValue(cluster) { try await function() }
+    }
+}
+
+/// At most `$HFS_ITEST_CLUSTERS` (default 4) test clusters run at once. Suites run in parallel
+/// with the CPU-heavy unit tests; with every suite's cluster up at the same time (4 processes
+/// each) on a 2-core machine, heartbeats came more than 2 s late and clusters never got live.
+actor ClusterSlots {
+    static let shared = ClusterSlots(limit: ProcessInfo.processInfo.environment["HFS_ITEST_CLUSTERS"].flatMap { Int($0) }.map { max($0, 1) } ?? 4)
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if running < limit { running += 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }  // the slot passes on
     }
 }
 
