@@ -138,7 +138,8 @@ struct WriteContext: Sendable {
             var exclude: [String] = []
             var lastError: HFSError?
             for _ in 0..<4 {
-                let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude))
+                let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude),
+                                                      after: lastError)
                 full = nil
                 do {
                     ack = try await client.appendToPipeline(alloc, kind: .packed, body: .bytes(batch.body))
@@ -165,24 +166,53 @@ struct WriteContext: Sendable {
     }
 
     /// Streams a large file into dedicated blocks of `blockSizeBytes` logical bytes each, then
-    /// commits it.
+    /// commits it. When a pipeline node fails (unreachable, or its disk full), that block is
+    /// sent again to a new pipeline without the node, from the file read again at the block's
+    /// first byte (or from memory); stdin cannot be read twice, so there such a put fails.
     func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double,
                      image: ImageAttributes? = nil) async throws -> PutSummary {
-        let producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
+        var producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
+        let compressed = producer.isCompressedFormat
         var extents: [Extent] = []
         var acks: [BlockAck] = []
         var stored: Int64 = 0
+        var sent: Int64 = 0  // logical bytes of the blocks stored so far
+        var exclude: [String] = []
+        var lastError: HFSError?
+        var reopened: [LocalSource] = []
+        defer { for r in reopened { r.close() } }
         while !producer.atEnd {
-            let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication))
-            producer.startBlock(limit: blockSizeBytes)
-            let answer = try await client.appendToPipeline(alloc, kind: .dedicated,
-                                                           body: .stream(FrameBody(producer: producer), length: .unknown))
-            try producer.check()
-            extents.append(Extent(block: alloc.block, offset: answer.offset, storedLength: answer.storedLength, logicalLength: producer.blockLogicalBytes))
-            acks.append(BlockAck(block: alloc.block, length: answer.offset + answer.storedLength, nodes: answer.nodes))
-            stored += answer.storedLength
+            var failures = 0
+            while true {
+                let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication, excludeNodes: exclude),
+                                                      after: lastError)
+                producer.startBlock(limit: blockSizeBytes)
+                do {
+                    let answer = try await client.appendToPipeline(alloc, kind: .dedicated,
+                                                                   body: .stream(FrameBody(producer: producer), length: .unknown))
+                    try producer.check()
+                    extents.append(Extent(block: alloc.block, offset: answer.offset, storedLength: answer.storedLength, logicalLength: producer.blockLogicalBytes))
+                    acks.append(BlockAck(block: alloc.block, length: answer.offset + answer.storedLength, nodes: answer.nodes))
+                    stored += answer.storedLength
+                    sent += producer.blockLogicalBytes
+                    break
+                } catch let e as HFSError where e.code == .unavailable && e.node != nil && failures < 3 {
+                    // The old producer may still be touched by the failed request: start afresh
+                    // on a new descriptor at the block's first byte.
+                    if source.isInMemory {
+                        producer = try FrameProducer(source: source, prefix: Array(prefix[Int(sent)...]), policy: policy, isCompressedFormat: compressed)
+                    } else {
+                        guard let again = try source.reopened(at: sent) else { throw e }
+                        reopened.append(again)
+                        producer = try FrameProducer(source: again, prefix: [], policy: policy, isCompressedFormat: compressed)
+                    }
+                    exclude.append(e.node!)
+                    lastError = e
+                    failures += 1
+                }
+            }
         }
-        let size = producer.totalLogicalBytes
+        let size = sent
         try await client.commit([NewFile(path: remote.description, size: size, storedSize: stored, replication: replication,
                                          codec: policy.rawValue, mtime: mtime, extents: extents, image: image)],
                                 acks: acks, overwrite: overwrite)
@@ -191,6 +221,14 @@ struct WriteContext: Sendable {
 }
 
 extension HFSClient {
+    /// A new block; when it is asked for after a pipeline failed (`failure`) and cannot be
+    /// placed, the error says both what failed and why there is no other pipeline.
+    func allocate(_ r: AllocateBlockRequest, after failure: HFSError?) async throws -> AllocateBlockResponse {
+        do { return try await allocate(r) } catch let e as HFSError where failure != nil {
+            throw HFSError(e.code, "\(failure!.message); no other pipeline: \(e.message)")
+        }
+    }
+
     /// Sends frames to the first node of a pipeline, which forwards them down the rest.
     func appendToPipeline(_ alloc: AllocateBlockResponse, kind: BlockKind, body: HTTPClientRequest.Body) async throws -> AppendResponse {
         guard let primary = alloc.pipeline.first else { throw HFSError(.unavailable, "empty pipeline for block \(alloc.block)") }
@@ -242,6 +280,20 @@ final class LocalSource: @unchecked Sendable {
 
     func close() { if owned { Glibc.close(fd) } }
 
+    /// All its bytes were handed over as the prefix (``exhausted(name:)``).
+    var isInMemory: Bool { fd < 0 }
+
+    /// The same file opened again and positioned at `offset`; nil for stdin.
+    func reopened(at offset: Int64) throws -> LocalSource? {
+        guard owned else { return nil }
+        let again = try LocalSource.open(.file(name))
+        guard lseek(again.fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            again.close()
+            throw HFSError(.io, "seek \(name) to \(offset): \(String(cString: strerror(errno)))")
+        }
+        return again
+    }
+
     /// Reads up to `count` bytes into `dst`; fewer only at end of input.
     func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
         var done = 0
@@ -288,17 +340,18 @@ final class FrameProducer: @unchecked Sendable {
     private var prefixUsed = 0
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Limits.frameLogicalBytesMax, alignment: 16)
     private var pending = 0
-    private let isCompressedFormat: Bool
+    let isCompressedFormat: Bool
     private var limit: Int64 = 0
     private(set) var blockLogicalBytes: Int64 = 0
     private(set) var totalLogicalBytes: Int64 = 0
     private var failure: (any Error)?
 
-    init(source: LocalSource, prefix: [UInt8], policy: CodecPolicy) throws {
+    /// `isCompressedFormat` nil: judged from `prefix` (the file's first bytes).
+    init(source: LocalSource, prefix: [UInt8], policy: CodecPolicy, isCompressedFormat: Bool? = nil) throws {
         self.source = source
         self.prefix = prefix
         self.encoder = FrameEncoder(policy: policy)
-        self.isCompressedFormat = ImageMagic.isCompressedFormat(prefix.prefix(ImageMagic.prefixBytesMax))
+        self.isCompressedFormat = isCompressedFormat ?? ImageMagic.isCompressedFormat(prefix.prefix(ImageMagic.prefixBytesMax))
         try refill()
     }
     deinit { scratch.deallocate() }

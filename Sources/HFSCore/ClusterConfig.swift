@@ -36,6 +36,14 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `dfs.datanode.drop.cache.behind.writes`): buffered writes into fresh page-cache pages cost
     /// more CPU than any other step of a small-file put here (see docs/BENCHMARKS.md).
     public var dropCacheBehindWrites = true
+    /// The block scanner re-reads and verifies every frame of every block at most this many
+    /// bytes per second per datanode (`scan_rate`; 0 turns it off)...
+    public var scanRateBytesPerSecond: Int64 = 8 << 20
+    /// ...and rests this long between two full passes (`scan_interval`).
+    public var scanIntervalSeconds: Double = 3600
+    /// Every datanode sends a full block report this often (`block_report_interval`; HDFS's
+    /// default), after checking its block folder against what it believes it holds.
+    public var blockReportIntervalSeconds: Double = 6 * 3600
     public var namenodeAddress = HostPort(host: "127.0.0.1", port: 9870)
     public var metadataPath = "data/namenode/meta.sqlite"
     public var datanodes: [Datanode] = []
@@ -78,7 +86,7 @@ public struct ClusterConfig: Sendable, Equatable {
         if let c = top["cluster"] {
             let m = try p.mapping(c, "cluster")
             try p.only(m, ["replication", "block_size", "codec", "heartbeat_interval", "dead_node_timeout",
-                              "drop_cache_behind_writes"], "cluster")
+                              "drop_cache_behind_writes", "scan_rate", "scan_interval", "block_report_interval"], "cluster")
             if let v = m["replication"] { cfg.replication = try p.int(v, "cluster.replication", 1...Limits.replicationMax) }
             if let v = m["block_size"] { cfg.blockSizeBytes = try p.bytes(v, "cluster.block_size", Int64(Limits.frameLogicalBytesMax)...(Int64(1) << 40)) }
             if let v = m["codec"] {
@@ -89,6 +97,9 @@ public struct ClusterConfig: Sendable, Equatable {
             if let v = m["heartbeat_interval"] { cfg.heartbeatIntervalSeconds = try p.seconds(v, "cluster.heartbeat_interval", 0.05...3600) }
             if let v = m["dead_node_timeout"] { cfg.deadNodeTimeoutSeconds = try p.seconds(v, "cluster.dead_node_timeout", 0.1...86400) }
             if let v = m["drop_cache_behind_writes"] { cfg.dropCacheBehindWrites = try p.bool(v, "cluster.drop_cache_behind_writes") }
+            if let v = m["scan_rate"] { cfg.scanRateBytesPerSecond = try p.bytes(v, "cluster.scan_rate", 0...(Int64(1) << 40)) }
+            if let v = m["scan_interval"] { cfg.scanIntervalSeconds = try p.seconds(v, "cluster.scan_interval", 0.01...(365 * 86400)) }
+            if let v = m["block_report_interval"] { cfg.blockReportIntervalSeconds = try p.seconds(v, "cluster.block_report_interval", 1...(30 * 86400)) }
         }
         if cfg.deadNodeTimeoutSeconds <= cfg.heartbeatIntervalSeconds {
             throw p.bad("cluster.dead_node_timeout", "must be longer than cluster.heartbeat_interval")

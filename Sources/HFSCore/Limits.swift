@@ -51,6 +51,9 @@ public enum Limits {
     public static let replicationFullScanIntervalSeconds: Double = 30
     /// Seconds before an unconfirmed block copy is asked for again.
     public static let replicationTimeoutSeconds: Double = 60
+    /// A block file a datanode finds on disk without knowing it is added to its full report
+    /// only once it is this old: a younger one may be an append under way.
+    public static let strayBlockFileAgeSecondsMin: Double = 300
     /// Incremental block reports are flushed this often by a datanode.
     public static let incrementalReportIntervalMilliseconds = 200
 }

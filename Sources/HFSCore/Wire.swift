@@ -382,19 +382,25 @@ public struct DatanodeReport: Codable, Sendable {
     public var id: String
     public var address: String
     public var rack: String
+    /// Liveness: `live`, `stale` or `dead`.
     public var state: String
+    /// ``AdminState`` raw value: `normal`, `decommissioning` or `decommissioned`.
+    public var adminState: String
     public var capacityBytes: Int64
     public var usedBytes: Int64
     public var blocks: Int
     public var lastHeartbeatSeconds: Double?
-    public init(id: String, address: String, rack: String, state: String, capacityBytes: Int64, usedBytes: Int64, blocks: Int, lastHeartbeatSeconds: Double?) {
-        self.id = id; self.address = address; self.rack = rack; self.state = state; self.capacityBytes = capacityBytes
-        self.usedBytes = usedBytes; self.blocks = blocks; self.lastHeartbeatSeconds = lastHeartbeatSeconds
+    public init(id: String, address: String, rack: String, state: String, adminState: String = AdminState.normal.rawValue,
+                capacityBytes: Int64, usedBytes: Int64, blocks: Int, lastHeartbeatSeconds: Double?) {
+        self.id = id; self.address = address; self.rack = rack; self.state = state; self.adminState = adminState
+        self.capacityBytes = capacityBytes; self.usedBytes = usedBytes; self.blocks = blocks; self.lastHeartbeatSeconds = lastHeartbeatSeconds
     }
 }
 public struct ReportResponse: Codable, Sendable {
     public var datanodes: [DatanodeReport]
-    public init(datanodes: [DatanodeReport]) { self.datanodes = datanodes }
+    /// Why the namenode is in safe mode (no replication or deletion decisions yet); nil once it left.
+    public var safeMode: String?
+    public init(datanodes: [DatanodeReport], safeMode: String? = nil) { self.datanodes = datanodes; self.safeMode = safeMode }
 }
 public struct FsckResponse: Codable, Sendable {
     public var path: String
@@ -405,13 +411,19 @@ public struct FsckResponse: Codable, Sendable {
     public var underReplicated: Int64
     public var missing: Int64
     public var corrupt: Int64
+    /// Blocks at their replication only thanks to replicas on decommissioning nodes (healthy,
+    /// but not yet copied off them).
+    public var decommissioning: Int64
     public var healthy: Bool
     /// One line per unhealthy block, bounded.
     public var problems: [String]
+    /// Set while the namenode is in safe mode (see ``ReportResponse/safeMode``).
+    public var safeMode: String?
     public init(path: String, files: Int64, directories: Int64, blocks: Int64, replicas: Int64, underReplicated: Int64,
-                missing: Int64, corrupt: Int64, healthy: Bool, problems: [String]) {
+                missing: Int64, corrupt: Int64, decommissioning: Int64 = 0, healthy: Bool, problems: [String], safeMode: String? = nil) {
         self.path = path; self.files = files; self.directories = directories; self.blocks = blocks; self.replicas = replicas
-        self.underReplicated = underReplicated; self.missing = missing; self.corrupt = corrupt; self.healthy = healthy; self.problems = problems
+        self.underReplicated = underReplicated; self.missing = missing; self.corrupt = corrupt; self.decommissioning = decommissioning
+        self.healthy = healthy; self.problems = problems; self.safeMode = safeMode
     }
 }
 /// Body of every non-2xx answer.

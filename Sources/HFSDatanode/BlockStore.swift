@@ -12,7 +12,14 @@ final class BlockStore: Sendable {
     let root: String
     let blocksDir: String
     let capacityOverride: Int64?
-    private let lengths = NIOLockedValueBox<[Int64: Int64]>([:])
+    private struct Space {
+        var lengths: [Int64: Int64] = [:]
+        /// Sum of `lengths`.
+        var used: Int64 = 0
+        /// Bytes of appends under way (claimed chunk by chunk, not yet in `lengths`).
+        var incoming: Int64 = 0
+    }
+    private let space = NIOLockedValueBox(Space())
 
     init(dataDir: String, capacityBytes: Int64?) throws {
         root = dataDir
@@ -29,32 +36,87 @@ final class BlockStore: Sendable {
             var st = stat()
             if stat(blocksDir + "/" + name, &st) == 0 { found[id] = Int64(st.st_size) }
         }
-        lengths.withLockedValue { $0 = found }
+        space.withLockedValue { $0 = Space(lengths: found, used: found.values.reduce(0, +)) }
     }
 
     func path(_ id: Int64) -> String { "\(blocksDir)/blk_\(id)" }
 
-    func length(_ id: Int64) -> Int64? { lengths.withLockedValue { $0[id] } }
+    func length(_ id: Int64) -> Int64? { space.withLockedValue { $0.lengths[id] } }
 
     func report() -> [BlockReportEntry] {
-        lengths.withLockedValue { $0.map { BlockReportEntry(block: $0.key, length: $0.value) }.sorted { $0.block < $1.block } }
+        space.withLockedValue { $0.lengths.map { BlockReportEntry(block: $0.key, length: $0.value) }.sorted { $0.block < $1.block } }
     }
 
-    var blockCount: Int { lengths.withLockedValue { $0.count } }
-    var usedBytes: Int64 { lengths.withLockedValue { $0.values.reduce(0, +) } }
+    var blockCount: Int { space.withLockedValue { $0.lengths.count } }
+    var usedBytes: Int64 { space.withLockedValue { $0.used } }
 
-    /// Advertised capacity: `capacity` from cluster.yaml, else what is used plus what the disk has free.
+    /// Advertised capacity: what is used plus what the disk has free, capped by `capacity` from
+    /// cluster.yaml when it is set (so the smaller of the two limits shows).
     var capacityBytes: Int64 {
-        if let c = capacityOverride { return c }
+        let used = usedBytes
         var s = statvfs()
-        guard statvfs(root, &s) == 0 else { return usedBytes }
-        return usedBytes + Int64(s.f_bavail) * Int64(s.f_frsize)
+        let disk = statvfs(root, &s) == 0 ? used + Int64(s.f_bavail) * Int64(s.f_frsize) : nil
+        switch (capacityOverride, disk) {
+        case let (c?, d?): return min(c, d)
+        case let (c?, nil): return c
+        case let (nil, d?): return d
+        case (nil, nil): return used
+        }
     }
 
-    func setLength(_ id: Int64, _ length: Int64) { lengths.withLockedValue { $0[id] = length } }
+    /// Checks the folder against what the store believes it holds, before a periodic full block
+    /// report: a block whose file is gone is dropped (`lost`); a `blk_<id>` file it does not
+    /// know, untouched for `adoptAfterSeconds` (so not an append under way), is added (`found`)
+    /// and so reported, and the namenode has it deleted if it does not know it either.
+    func rescan(adoptAfterSeconds: Double) -> (lost: [Int64], found: [Int64]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: blocksDir)) ?? []
+        var onDisk: [Int64: (size: Int64, age: Double)] = [:]
+        let now = Date().timeIntervalSince1970
+        for name in names where name.hasPrefix("blk_") {
+            guard let id = Int64(name.dropFirst(4)) else { continue }
+            var st = stat()
+            guard stat(blocksDir + "/" + name, &st) == 0 else { continue }
+            onDisk[id] = (Int64(st.st_size), now - Double(st.st_mtim.tv_sec))
+        }
+        return space.withLockedValue { s in
+            let lost = s.lengths.keys.filter { onDisk[$0] == nil }.sorted()
+            for id in lost { s.used -= s.lengths.removeValue(forKey: id) ?? 0 }
+            let found = onDisk.filter { s.lengths[$0.key] == nil && $0.value.age >= adoptAfterSeconds }.keys.sorted()
+            for id in found {
+                s.lengths[id] = onDisk[id]!.size
+                s.used += onDisk[id]!.size
+            }
+            return (lost, found)
+        }
+    }
+
+    /// Claims room for `count` more bytes of an append. With `capacity` set, an append that would
+    /// take the node past it fails as the disk would (the real disk's ENOSPC comes from pwrite).
+    func claim(_ count: Int64) throws {
+        try space.withLockedValue { s in
+            if let c = capacityOverride, s.used + s.incoming + count > c {
+                throw HFSError(.unavailable, "no space left: capacity \(Units.human(c)), \(Units.human(s.used + s.incoming)) used or being written")
+            }
+            s.incoming += count
+        }
+    }
+
+    /// Gives back a claim once its append has ended (its bytes then count through `setLength`).
+    func release(_ count: Int64) { space.withLockedValue { $0.incoming -= count } }
+
+    func setLength(_ id: Int64, _ length: Int64) {
+        space.withLockedValue { s in
+            s.used += length - (s.lengths[id] ?? 0)
+            s.lengths[id] = length
+        }
+    }
 
     func delete(_ id: Int64) -> Bool {
-        let existed = lengths.withLockedValue { $0.removeValue(forKey: id) != nil }
+        let existed = space.withLockedValue { s in
+            guard let old = s.lengths.removeValue(forKey: id) else { return false }
+            s.used -= old
+            return true
+        }
         unlink(path(id))
         return existed
     }

@@ -53,7 +53,8 @@ extension Datanode {
             throw HFSError(.conflict, "block \(id) is full")
         }
 
-        let sink = AppendSink(file: file, offset: offset)
+        let sink = AppendSink(file: file, offset: offset, store: store)
+        defer { sink.releaseClaim() }
         do {
             var nodes = [me.id]
             if let next = downstream.first {
@@ -80,8 +81,19 @@ extension Datanode {
         } catch {
             try? file.truncate(offset)
             if isNew && offset == 0 { _ = store.delete(id) } else { store.setLength(id, offset) }
-            throw error
+            let e = blame(error)
+            if let h = e as? HFSError, h.code == .unavailable, h.node == me.id { logger.warning("append to block \(id) failed: \(h.message)") }
+            throw e
         }
+    }
+
+    /// A local failure of the service kind (no space, a full disk) names this node, so that the
+    /// writer leaves it out of its next pipeline; failures further down name theirs already.
+    func blame(_ error: any Error) -> any Error {
+        guard var e = error as? HFSError, e.code == .unavailable, e.node == nil else { return error }
+        e.node = me.id
+        if !e.message.hasPrefix(me.id) { e.message = "datanode \(me.id): \(e.message)" }
+        return e
     }
 
     /// Sends frames to `next` (which forwards them to `rest`) to land at `offset` of block `id`.
@@ -101,7 +113,7 @@ extension Datanode {
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
             let e = try? JSONDecoder().decode(ErrorBody.self, from: bytes)
-            throw e?.error ?? HFSError(.unavailable, "\(next.id) answered \(response.status.code)")
+            throw e?.error ?? HFSError(.unavailable, "\(next.id) answered \(response.status.code)", node: next.id)
         }
         return try JSONDecoder().decode(AppendResponse.self, from: bytes)
     }
@@ -112,18 +124,27 @@ extension Datanode {
 final class AppendSink: @unchecked Sendable {
     let file: BlockFile
     let offset: Int64
+    let store: BlockStore
     private(set) var written: Int64 = 0
+    private var claimed: Int64 = 0
     private var verifier = FrameVerifier()
 
-    init(file: BlockFile, offset: Int64) { self.file = file; self.offset = offset }
+    init(file: BlockFile, offset: Int64, store: BlockStore) { self.file = file; self.offset = offset; self.store = store }
 
     func consume(_ chunk: ByteBuffer) throws {
+        try store.claim(Int64(chunk.readableBytes))
+        claimed += Int64(chunk.readableBytes)
         try verifier.consume(chunk)
         try chunk.withUnsafeReadableBytes { try file.write($0, at: offset + written) }
         written += Int64(chunk.readableBytes)
     }
 
     func finish() throws { try verifier.finish() }
+
+    func releaseClaim() {
+        store.release(claimed)
+        claimed = 0
+    }
 }
 
 /// The request body as it passes through this node: each chunk is verified and written locally

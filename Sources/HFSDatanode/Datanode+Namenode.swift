@@ -30,17 +30,33 @@ extension Datanode {
     var namenodeURL: String { "http://\(config.namenodeAddress)/api/v1" }
 
     /// Register (full block report), then heartbeat every interval; register again whenever
-    /// the namenode asks (it restarted). Runs until cancelled.
+    /// the namenode asks (it restarted), and every `block_report_interval` after checking the
+    /// block folder (a registration carries the full report). Runs until cancelled.
     func namenodeLoop() async {
         var registered = false
+        var periodic = false
+        var lastFullReport = ContinuousClock.now
         let interval = Duration.milliseconds(Int64(config.heartbeatIntervalSeconds * 1000))
+        let reportInterval = Duration.milliseconds(Int64(config.blockReportIntervalSeconds * 1000))
         while !Task.isCancelled {
             do {
+                if registered && ContinuousClock.now - lastFullReport >= reportInterval {
+                    let (lost, found) = store.rescan(adoptAfterSeconds: Limits.strayBlockFileAgeSecondsMin)
+                    if !lost.isEmpty { logger.warning("block files gone from disk: \(lost.map(String.init).joined(separator: ","))") }
+                    if !found.isEmpty { logger.warning("block files found on disk that this node did not know: \(found.map(String.init).joined(separator: ","))") }
+                    registered = false
+                    periodic = true
+                }
                 if !registered {
                     let r = RegisterRequest(node: info, capacityBytes: store.capacityBytes, usedBytes: store.usedBytes, blocks: store.report())
                     let answer: HeartbeatResponse = try await post("datanodes/register", r)
                     registered = true
-                    logger.info("registered with the namenode at \(config.namenodeAddress) (\(r.blocks.count) blocks)")
+                    lastFullReport = ContinuousClock.now
+                    if periodic { logger.debug("full block report (\(r.blocks.count) blocks)") } else {
+                        logger.info("registered with the namenode at \(config.namenodeAddress) (\(r.blocks.count) blocks)")
+                    }
+                    periodic = false
+                    await resendChanged(since: r.blocks)
                     await execute(answer.commands)
                 }
                 let h = HeartbeatRequest(id: me.id, capacityBytes: store.capacityBytes, usedBytes: store.usedBytes, blockCount: store.blockCount)
@@ -53,6 +69,13 @@ extension Datanode {
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Blocks added or grown while a full report was on its way are reported again, so that a
+    /// full report the namenode applied after their incremental report does not hide them.
+    func resendChanged(since snapshot: [BlockReportEntry]) async {
+        let before = Dictionary(uniqueKeysWithValues: snapshot.map { ($0.block, $0.length) })
+        for e in store.report() where before[e.block] != e.length { await reports.received(e.block, length: e.length) }
     }
 
     /// Sends incremental block reports every ``Limits/incrementalReportIntervalMilliseconds``.

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 
 /// A datanode: block files on local disk, the write pipeline (verify, append, forward, fsync,
 /// acknowledge), verified reads, and the link to the namenode (register with a full block
@@ -22,6 +23,9 @@ public final class Datanode: Sendable {
     let reports = IncrementalReports()
     /// Threads for compute hooks (one per core), apart from the pool that does disk I/O.
     let computePool: NIOThreadPool
+    /// Replicas the block scanner reported corrupt, with the file's size and mtime then: not
+    /// verified (nor reported) again until the file changes, e.g. rewritten by a good copy.
+    let reportedCorrupt = NIOLockedValueBox<[Int64: FileStamp]>([:])
 
     public init(config: ClusterConfig, id: String, logger: Logger) throws {
         self.config = config
@@ -57,6 +61,7 @@ public final class Datanode: Sendable {
                 }
                 group.addTask { await self.namenodeLoop() }
                 group.addTask { await self.reportLoop() }
+                group.addTask { await self.scanLoop() }
                 try await group.next()
                 group.cancelAll()
             }

@@ -14,14 +14,26 @@ extension MetadataStore {
         }
     }
 
-    /// Every known datanode, sorted by id.
-    public func datanodes() throws -> [(node: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64)] {
+    /// Every known datanode, sorted by id. `decommissioning` is its stored admin state.
+    public func datanodes() throws -> [(node: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64, decommissioning: Bool)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, address, rack, capacityBytes, usedBytes FROM datanode ORDER BY id")
+            try Row.fetchAll(db, sql: "SELECT id, address, rack, capacityBytes, usedBytes, adminState FROM datanode ORDER BY id")
                 .map { row in
                     (DatanodeInfo(id: row["id"], address: row["address"], rack: row["rack"]),
-                     row["capacityBytes"], row["usedBytes"])
+                     row["capacityBytes"], row["usedBytes"], row["adminState"] == "decommissioning")
                 }
+        }
+    }
+
+    /// Stores whether `id` is being decommissioned (it survives a namenode restart). Throws
+    /// `.notFound` naming the known ids when no datanode `id` ever registered.
+    public func setDecommissioning(_ id: String, _ decommissioning: Bool) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE datanode SET adminState = ? WHERE id = ?",
+                           arguments: [decommissioning ? "decommissioning" : "normal", id])
+            guard db.changesCount == 0 else { return }
+            let known = try String.fetchAll(db, sql: "SELECT id FROM datanode ORDER BY id")
+            throw HFSError.notFound("no datanode '\(id)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
         }
     }
 

@@ -13,6 +13,9 @@ final class ClusterState: Sendable {
         var blockCount: Int
         /// Monotonic seconds of the last heartbeat in this process; nil until the node registers.
         var lastHeartbeat: Double?
+        /// Being decommissioned (stored in the database): no new blocks, its replicas do not
+        /// count toward a block's replication, but it still serves reads and copies.
+        var decommissioning = false
     }
     struct OpenBlock: Sendable {
         var id: Int64
@@ -31,13 +34,30 @@ final class ClusterState: Sendable {
         var packed: [Int: [OpenBlock]] = [:]
         var nextPacked = 0
         var rng = SystemRandomNumberGenerator()
+        /// Decommissioning nodes every block of which has its replication on other nodes, as
+        /// the last replication round found them.
+        var decommissioned: Set<String> = []
+        /// Nil once the namenode has left safe mode (it never goes back).
+        var safeMode: SafeModePolicy?
+        /// Nodes that registered during safe mode holding blocks the namenode does not want:
+        /// asked to register again (and so to have them deleted) once safe mode is over.
+        var withheldDeletes: Set<String> = []
     }
 
     let policy: LivenessPolicy
-    private let state = NIOLockedValueBox(State())
+    /// Bytes of a new block: a node with less free space than ``Placement/reserveBytes(capacityBytes:blockSizeBytes:)``
+    /// takes no new block.
+    let blockSizeBytes: Int64
+    private let state: NIOLockedValueBox<State>
     private let start = ContinuousClock.now
 
-    init(policy: LivenessPolicy) { self.policy = policy }
+    init(policy: LivenessPolicy, blockSizeBytes: Int64, safeMode: SafeModePolicy?) {
+        self.policy = policy
+        self.blockSizeBytes = blockSizeBytes
+        var s = State()
+        s.safeMode = safeMode
+        self.state = NIOLockedValueBox(s)
+    }
 
     func now() -> Double {
         let d = ContinuousClock.now - start
@@ -45,18 +65,95 @@ final class ClusterState: Sendable {
     }
 
     /// A node known from the database but not heard from since this process started.
-    func seedKnown(_ info: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64) {
+    func seedKnown(_ info: DatanodeInfo, capacityBytes: Int64, usedBytes: Int64, decommissioning: Bool) {
         state.withLockedValue { s in
-            s.nodes[info.id] = Node(info: info, capacityBytes: capacityBytes, usedBytes: usedBytes, blockCount: 0, lastHeartbeat: nil)
+            s.nodes[info.id] = Node(info: info, capacityBytes: capacityBytes, usedBytes: usedBytes, blockCount: 0, lastHeartbeat: nil,
+                                    decommissioning: decommissioning)
         }
     }
 
-    func register(_ r: RegisterRequest) {
+    /// A registration (full block report). `unwanted`: it holds blocks the namenode would have
+    /// it delete. Returns whether they may be deleted now (false in safe mode: they are then
+    /// deleted when it registers again after safe mode).
+    func register(_ r: RegisterRequest, unwanted: Bool) -> Bool {
         let t = now()
-        state.withLockedValue { s in
+        return state.withLockedValue { s in
             s.nodes[r.node.id] = Node(info: r.node, capacityBytes: r.capacityBytes, usedBytes: r.usedBytes,
-                                      blockCount: r.blocks.count, lastHeartbeat: t)
+                                      blockCount: r.blocks.count, lastHeartbeat: t,
+                                      decommissioning: s.nodes[r.node.id]?.decommissioning ?? false)
+            return !unwanted || mayDelete(unwantedOn: r.node.id, in: &s)
         }
+    }
+
+    /// Starts or ends a decommission in memory (the database holds it across restarts). Open
+    /// packed blocks with the node in their pipeline stop taking batches; their ids are returned
+    /// to be sealed.
+    func setDecommissioning(_ id: String, _ on: Bool) -> [Int64] {
+        state.withLockedValue { s in
+            s.nodes[id]?.decommissioning = on
+            if !on { s.decommissioned.remove(id) }
+            guard on else { return [] }
+            var sealed: [Int64] = []
+            for k in s.packed.keys {
+                s.packed[k]?.removeAll { b in
+                    let hit = b.pipeline.contains { $0.id == id }
+                    if hit { sealed.append(b.id) }
+                    return hit
+                }
+            }
+            return sealed
+        }
+    }
+
+    func decommissioningNodes() -> Set<String> {
+        state.withLockedValue { s in Set(s.nodes.values.filter(\.decommissioning).map(\.info.id)) }
+    }
+
+    /// Set by each replication round: which decommissioning nodes hold nothing that is not
+    /// fully replicated elsewhere.
+    func setDecommissioned(_ ids: Set<String>) {
+        state.withLockedValue { s in s.decommissioned = ids.filter { s.nodes[$0]?.decommissioning == true } }
+    }
+
+    func adminState(_ n: Node) -> AdminState {
+        guard n.decommissioning else { return .normal }
+        return state.withLockedValue { $0.decommissioned.contains(n.info.id) } ? .decommissioned : .decommissioning
+    }
+
+    // MARK: safe mode
+
+    /// Why the namenode is still in safe mode, or nil; with `leave`, leaves it (for good) once
+    /// the policy says so, returning the nodes that will be asked to register again.
+    func checkSafeMode(leave: Bool = false) -> (reason: String?, reregister: Set<String>) {
+        let t = now()
+        return state.withLockedValue { s in
+            guard let policy = s.safeMode else { return (nil, []) }
+            let registered = Set(s.nodes.values.filter { $0.lastHeartbeat != nil }.map(\.info.id))
+            let reason = policy.reason(secondsSinceStart: t, registered: registered)
+            if reason != nil || !leave { return (reason, []) }
+            s.safeMode = nil
+            return (nil, s.withheldDeletes)
+        }
+    }
+
+    var inSafeMode: Bool { state.withLockedValue { $0.safeMode != nil } }
+
+    /// Whether blocks `id` reported that the namenode does not want may be deleted now; in safe
+    /// mode they are kept and `id` is asked for a full report once it is over.
+    func mayDelete(unwantedOn id: String) -> Bool {
+        state.withLockedValue { mayDelete(unwantedOn: id, in: &$0) }
+    }
+
+    private func mayDelete(unwantedOn id: String, in s: inout State) -> Bool {
+        if s.safeMode == nil { return true }
+        s.withheldDeletes.insert(id)
+        return false
+    }
+
+    /// True (once) when `id` registered during safe mode with blocks to delete and safe mode is
+    /// over: it should register again.
+    func takeReregister(_ id: String) -> Bool {
+        state.withLockedValue { s in s.safeMode == nil && s.withheldDeletes.remove(id) != nil }
     }
 
     /// Records a heartbeat; false when the node must register first.
@@ -104,9 +201,9 @@ final class ClusterState: Sendable {
         return state.withLockedValue { s in
             func candidates(_ wanted: NodeState) -> [Placement.Candidate] {
                 s.nodes.values
-                    .filter { nodeState($0, at: t) == wanted && !exclude.contains($0.info.id) }
+                    .filter { nodeState($0, at: t) == wanted && !exclude.contains($0.info.id) && !$0.decommissioning && hasRoom($0) }
                     .sorted { $0.info.id < $1.info.id }
-                    .map { Placement.Candidate(node: $0.info, freeBytes: max($0.capacityBytes - $0.usedBytes, 0)) }
+                    .map { Placement.Candidate(node: $0.info, freeBytes: freeBytes($0)) }
             }
             var chosen = Placement.choose(count: count, from: candidates(.live), using: &s.rng)
             if chosen.count < count {
@@ -116,12 +213,41 @@ final class ClusterState: Sendable {
         }
     }
 
+    func freeBytes(_ n: Node) -> Int64 { max(n.capacityBytes - n.usedBytes, 0) }
+
+    func reserveBytes(_ n: Node) -> Int64 { Placement.reserveBytes(capacityBytes: n.capacityBytes, blockSizeBytes: blockSizeBytes) }
+
+    /// Free space at or above the reserve: the node may take a new block.
+    func hasRoom(_ n: Node) -> Bool { freeBytes(n) >= reserveBytes(n) }
+
+    /// Why fewer than `count` nodes outside `exclude` can take a new block, in one line.
+    func shortfall(count: Int, exclude: Set<String>) -> String {
+        let t = now()
+        return state.withLockedValue { s in
+            let nodes = s.nodes.values.sorted { $0.info.id < $1.info.id }
+            let usable = nodes.filter { nodeState($0, at: t) != .dead }
+            let full = usable.filter { !hasRoom($0) && !$0.decommissioning }
+            let decommissioning = usable.filter(\.decommissioning)
+            let excluded = usable.filter { exclude.contains($0.info.id) }
+            var parts = ["\(usable.count) of \(nodes.count) datanode(s) live"]
+            if !full.isEmpty {
+                parts.append("full (free space below the reserve): " + full.map { "\($0.info.id) \(Units.human(freeBytes($0))) free" }.joined(separator: ", "))
+            }
+            if !decommissioning.isEmpty { parts.append("decommissioning: " + decommissioning.map(\.info.id).joined(separator: ", ")) }
+            if !excluded.isEmpty { parts.append("failed during this write: " + excluded.map(\.info.id).joined(separator: ", ")) }
+            let noSpace = !full.isEmpty && usable.count - full.count - decommissioning.count < count
+            return (noSpace ? "no space left: " : "") + "cannot place \(count) replica(s): " + parts.joined(separator: "; ")
+        }
+    }
+
     /// An open packed block for `replication` whose whole pipeline is live and outside `exclude`,
     /// round-robin so that concurrent writers spread over primaries.
     func takePacked(replication: Int, exclude: Set<String>) -> OpenBlock? {
         let live = Set(liveNodes().keys)
         return state.withLockedValue { s in
-            let pool = (s.packed[replication] ?? []).filter { b in b.pipeline.allSatisfy { live.contains($0.id) && !exclude.contains($0.id) } }
+            let pool = (s.packed[replication] ?? []).filter { b in
+                b.pipeline.allSatisfy { live.contains($0.id) && !exclude.contains($0.id) && s.nodes[$0.id].map(hasRoom) != false }
+            }
             s.packed[replication] = pool
             guard !pool.isEmpty else { return nil }
             s.nextPacked &+= 1
@@ -154,8 +280,9 @@ final class ClusterState: Sendable {
     /// which nodes are readable, damage reported, copies under way.
     func replicationFingerprint() -> String {
         let readable = readableNodes().keys.sorted().joined(separator: ",")
+        let decommissioning = decommissioningNodes().sorted().joined(separator: ",")
         let t = now()
-        return state.withLockedValue { s in "\(readable)|\(s.damageEvents)|\(s.copying.values.filter { $0 > t }.count)" }
+        return state.withLockedValue { s in "\(readable)|\(decommissioning)|\(s.damageEvents)|\(s.copying.values.filter { $0 > t }.count)" }
     }
 
     func endCopy(_ block: Int64) { _ = state.withLockedValue { $0.copying.removeValue(forKey: block) } }

@@ -5,14 +5,12 @@ import HFSServer
 
 /// Keeps blocks at their replication: every heartbeat interval, blocks with fewer good replicas
 /// on readable nodes than their files ask for are copied from a surviving replica to new nodes
-/// (most endangered first), and corrupt replicas are dropped once enough good ones exist. The
-/// namenode never calls a datanode: copies and deletes travel in heartbeat answers.
+/// (most endangered first), and corrupt replicas are dropped once enough good ones exist.
+/// Replicas on decommissioning nodes do not count, but those nodes still serve as copy sources.
+/// The namenode never calls a datanode: copies and deletes travel in heartbeat answers.
 extension Namenode {
     func replicationLoop() async {
         let interval = Duration.milliseconds(Int64(config.heartbeatIntervalSeconds * 1000))
-        // After a (re)start, give every datanode time to register and report its blocks before
-        // deciding anything is missing, so a restart does not set off a storm of copies.
-        let graceSeconds = max(3 * config.heartbeatIntervalSeconds, 2)
         // A round scans every block in use; it runs when something that can leave a block short
         // has changed (a node dead or back, damage reported, copies under way), and at least
         // every `fullScanIntervalSeconds` to catch anything else.
@@ -21,7 +19,8 @@ extension Namenode {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let now = cluster.now()
-            guard now >= graceSeconds else { continue }
+            // After a (re)start nothing is decided until the datanodes have reported (SafeMode.swift).
+            guard leaveSafeModeIfReady() else { continue }
             let fingerprint = cluster.replicationFingerprint()
             guard fingerprint != lastFingerprint || fingerprint.hasSuffix("|0") == false
                     || now - lastScan >= Limits.replicationFullScanIntervalSeconds else { continue }
@@ -33,13 +32,27 @@ extension Namenode {
         }
     }
 
+    /// True once the namenode is out of safe mode (logged when it leaves).
+    func leaveSafeModeIfReady() -> Bool {
+        guard cluster.inSafeMode else { return true }
+        let (reason, reregister) = cluster.checkSafeMode(leave: true)
+        if reason != nil { return false }
+        logger.info("leaving safe mode after \(Int(cluster.now())) s\(reregister.isEmpty ? "" : "; \(reregister.sorted().joined(separator: ",")) will report again to have unknown blocks removed")")
+        return true
+    }
+
     func replicationRound() async throws {
         let blocks = try await blocking { try self.store.fsckScan(.root).blocks }
         let readable = cluster.readableNodes()
         let live = cluster.liveNodes()
-        // Fewest good replicas first.
-        let ordered = blocks.map { b in (b, b.replicaNodes.filter { readable[$0] != nil }) }
+        let decommissioning = cluster.decommissioningNodes()
+        // Fewest good replicas first; replicas on decommissioning nodes do not count.
+        let ordered = blocks.map { b in (b, b.replicaNodes.filter { readable[$0] != nil && !decommissioning.contains($0) }) }
             .sorted { $0.1.count < $1.1.count }
+        // Decommissioned: decommissioning, and holding no block short of replicas elsewhere.
+        var decommissioned = decommissioning
+        for (b, good) in ordered where good.count < b.replication { decommissioned.subtract(b.replicaNodes) }
+        cluster.setDecommissioned(decommissioned)
         var perSource: [String: Int] = [:]
         for (b, good) in ordered {
             if good.count >= b.replication {
@@ -57,14 +70,15 @@ extension Namenode {
                 }
                 continue
             }
-            guard !good.isEmpty else { continue }  // missing: nothing left to copy from
+            // Copy sources: live holders of a good replica, decommissioning ones included.
+            let sources = b.replicaNodes.filter { live[$0] != nil }
+            guard !sources.isEmpty else { continue }  // missing, or only on stale nodes: nothing to copy from now
             if cluster.openPacked(b.block) != nil {
                 // A copy is a snapshot: seal a packed block first so that no append lands on
                 // the old replicas after it (new batches go to other blocks).
                 cluster.removePacked(b.block)
                 try await blocking { try self.store.sealBlock(b.block) }
             }
-            let sources = good.filter { live[$0] != nil }
             guard let source = sources.min(by: { perSource[$0, default: 0] < perSource[$1, default: 0] }),
                   perSource[source, default: 0] < Limits.replicationsPerNodePerRoundMax else { continue }
             // A node holding a corrupt copy may take the new one: the copy rewrites its file.

@@ -9,6 +9,12 @@ extension Namenode {
         let api = router.group("api/v1")
         api.json(.get, "cluster/info") { _, _ in self.info }
         api.json(.get, "cluster/report") { _, _ in try await self.report() }
+        api.json(.post, "admin/decommission") { req, _ in
+            try await self.setDecommissioning(try await JSONRoutes.decode(AdminNodeRequest.self, from: req).id, true)
+        }
+        api.json(.post, "admin/recommission") { req, _ in
+            try await self.setDecommissioning(try await JSONRoutes.decode(AdminNodeRequest.self, from: req).id, false)
+        }
 
         api.json(.get, "fs/status") { req, _ in
             let p = try HFSPath(JSONRoutes.query(req, "path"))
@@ -119,13 +125,18 @@ extension Namenode {
                 try self.store.upsertDatanode(r.node, capacityBytes: r.capacityBytes, usedBytes: r.usedBytes)
                 return try self.store.replaceReplicas(of: r.node.id, with: r.blocks)
             }
-            self.cluster.register(r)
+            let deleteNow = self.cluster.register(r, unwanted: !unwanted.isEmpty)
+            // A full report may drop replicas the node no longer has: let the next round look.
+            self.cluster.noteDamage()
             self.logger.info("datanode \(r.node.id) registered from \(r.node.address) with \(r.blocks.count) blocks")
-            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
+            if !deleteNow && !unwanted.isEmpty {
+                self.logger.info("safe mode: \(r.node.id) keeps \(unwanted.count) unknown block(s) until it reports again")
+            }
+            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty || !deleteNow ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
         }
         api.json(.post, "datanodes/heartbeat") { req, _ in
             let h = try await JSONRoutes.decode(HeartbeatRequest.self, from: req)
-            guard self.cluster.heartbeat(h) else { return HeartbeatResponse(reregister: true, commands: []) }
+            guard self.cluster.heartbeat(h), !self.cluster.takeReregister(h.id) else { return HeartbeatResponse(reregister: true, commands: []) }
             let deletes = try await blocking { try self.store.deletedBlocks(on: h.id) }
             var commands = self.cluster.takeCommands(for: h.id)
             if !deletes.isEmpty { commands.append(DatanodeCommand(kind: .delete, blocks: deletes)) }
@@ -138,7 +149,8 @@ extension Namenode {
                 if !r.removed.isEmpty { try self.store.forgetBlocks(r.removed) }
                 return u
             }
-            return HeartbeatResponse(reregister: false, commands: unwanted.isEmpty ? [] : [DatanodeCommand(kind: .delete, blocks: unwanted)])
+            guard !unwanted.isEmpty, self.cluster.mayDelete(unwantedOn: r.id) else { return HeartbeatResponse(reregister: false, commands: []) }
+            return HeartbeatResponse(reregister: false, commands: [DatanodeCommand(kind: .delete, blocks: unwanted)])
         }
     }
 
@@ -161,7 +173,7 @@ extension Namenode {
         }
         let pipeline = cluster.choosePipeline(count: r.replication, exclude: exclude)
         guard pipeline.count == r.replication else {
-            throw HFSError(.unavailable, "cannot place \(r.replication) replicas: \(pipeline.count) live datanode(s) available")
+            throw HFSError(.unavailable, cluster.shortfall(count: r.replication, exclude: exclude))
         }
         let now = Date().timeIntervalSince1970
         let created = try await blocking { try self.store.createBlock(kind: r.kind, replication: r.replication, now: now) }
@@ -192,21 +204,36 @@ extension Namenode {
         let counts = try await blocking { try self.store.replicaCounts() }
         let nodes = cluster.snapshot().map { e in
             DatanodeReport(id: e.node.info.id, address: e.node.info.address, rack: e.node.info.rack, state: e.state.rawValue,
+                           adminState: cluster.adminState(e.node).rawValue,
                            capacityBytes: e.node.capacityBytes, usedBytes: e.node.usedBytes,
                            blocks: counts[e.node.info.id] ?? 0, lastHeartbeatSeconds: e.age)
         }
-        return ReportResponse(datanodes: nodes)
+        return ReportResponse(datanodes: nodes, safeMode: cluster.checkSafeMode().reason)
+    }
+
+    /// `hfs admin decommission|recommission ID`: stored first (so it survives a restart), then
+    /// applied in memory; open packed blocks written through the node are sealed.
+    func setDecommissioning(_ id: String, _ on: Bool) async throws -> AdminNodeResponse {
+        try await blocking { try self.store.setDecommissioning(id, on) }
+        let toSeal = cluster.setDecommissioning(id, on)
+        for block in toSeal { try await blocking { try self.store.sealBlock(block) } }
+        logger.info("datanode \(id): \(on ? "decommissioning" : "recommissioned")")
+        let node = cluster.snapshot().first { $0.node.info.id == id }?.node
+        return AdminNodeResponse(id: id, adminState: node.map(cluster.adminState) ?? (on ? .decommissioning : .normal))
     }
 
     func fsck(_ p: HFSPath) async throws -> FsckResponse {
         let scan = try await blocking { try self.store.fsckScan(p) }
         // Healthy means on live nodes: a stale node's replicas are still read, not counted here.
+        // A block is at its replication thanks to decommissioning nodes only: counted apart, healthy.
         let readable = cluster.liveNodes()
-        var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0, corrupt: Int64 = 0
+        let leaving = cluster.decommissioningNodes()
+        var replicas: Int64 = 0, under: Int64 = 0, missing: Int64 = 0, corrupt: Int64 = 0, decommissioning: Int64 = 0
         var problems: [String] = []
         for b in scan.blocks {
             let live = Set(b.replicaNodes.filter { readable[$0] != nil })
             replicas += Int64(live.count)
+            if live.count >= b.replication && live.subtracting(leaving).count < b.replication { decommissioning += 1 }
             if !b.corruptNodes.isEmpty {
                 corrupt += 1
                 if problems.count < 100 { problems.append("block \(b.block): corrupt replica on \(b.corruptNodes.joined(separator: ","))") }
@@ -220,7 +247,7 @@ extension Namenode {
             }
         }
         return FsckResponse(path: p.description, files: scan.files, directories: scan.directories, blocks: Int64(scan.blocks.count),
-                            replicas: replicas, underReplicated: under, missing: missing, corrupt: corrupt,
-                            healthy: under == 0 && missing == 0 && corrupt == 0, problems: problems)
+                            replicas: replicas, underReplicated: under, missing: missing, corrupt: corrupt, decommissioning: decommissioning,
+                            healthy: under == 0 && missing == 0 && corrupt == 0, problems: problems, safeMode: cluster.checkSafeMode().reason)
     }
 }

@@ -24,9 +24,10 @@ public final class Namenode: Sendable {
         }
         let policy = LivenessPolicy(heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
                                     deadNodeTimeoutSeconds: config.deadNodeTimeoutSeconds)
-        self.cluster = ClusterState(policy: policy)
+        let safeMode = SafeModePolicy(configured: Set(config.datanodes.map(\.id)), maxWaitSeconds: config.deadNodeTimeoutSeconds)
+        self.cluster = ClusterState(policy: policy, blockSizeBytes: config.blockSizeBytes, safeMode: safeMode)
         for d in try store.datanodes() {
-            cluster.seedKnown(d.node, capacityBytes: d.capacityBytes, usedBytes: d.usedBytes)
+            cluster.seedKnown(d.node, capacityBytes: d.capacityBytes, usedBytes: d.usedBytes, decommissioning: d.decommissioning)
         }
     }
 

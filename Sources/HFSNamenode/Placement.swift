@@ -27,6 +27,14 @@ public enum Placement {
         return chosen
     }
 
+    /// Free space a datanode keeps: below it the node takes no new block. One `block_size` (a
+    /// block allocated to it can then be filled) or 1% of its capacity, whichever is larger (room
+    /// for the file system itself and for the metadata of what it holds). HDFS's equivalent,
+    /// `dfs.datanode.du.reserved`, is a fixed setting; this follows the node's size.
+    public static func reserveBytes(capacityBytes: Int64, blockSizeBytes: Int64) -> Int64 {
+        max(blockSizeBytes, capacityBytes / 100)
+    }
+
     private static func weightedPick<R: RandomNumberGenerator>(_ indices: [Int], weights: [Int64], using rng: inout R) -> Int {
         // Weights in MiB keep the sum far from overflow; every candidate keeps a chance.
         let w = weights.map { max(UInt64($0 >> 20), 1) }

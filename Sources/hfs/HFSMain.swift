@@ -13,7 +13,8 @@ struct HFS: AsyncParsableCommand {
         """,
         subcommands: [
             Put.self, Get.self, Cat.self, Ls.self, Mkdir.self, Rm.self, Mv.self, Stat.self, Du.self,
-            Ingest.self, Dataset.self, Compute.self, Report.self, Fsck.self, Cluster.self, NamenodeDaemon.self, DatanodeDaemon.self,
+            Ingest.self, Dataset.self, Compute.self, Report.self, Fsck.self, Admin.self, Cluster.self, NamenodeDaemon.self,
+            DatanodeDaemon.self,
         ])
 }
 

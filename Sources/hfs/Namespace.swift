@@ -215,7 +215,12 @@ struct Du: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Every datanode: id, address, rack, state, capacity, used, blocks, seconds since its last heartbeat.")
+        abstract: "Every datanode: id, address, rack, state, capacity, used, blocks, seconds since its last heartbeat.",
+        discussion: """
+        State is live, stale or dead, followed by decommissioning or decommissioned for a node \
+        being taken out of service (hfs admin decommission). A first line `safe mode: ...` says \
+        the namenode has just started and is waiting for block reports.
+        """)
     @OptionGroup var client: ClientOptions
     @Flag(name: .long, help: "Print JSON: {\"datanodes\":[...]}.") var json = false
     @Flag(name: .customShort("h"), help: "Human-readable sizes.") var human = false
@@ -224,10 +229,12 @@ struct Report: AsyncParsableCommand {
         let r = try await client.withClient { try await $0.report() }
         if json { out(try jsonPretty(r)); return }
         var lines = Lines()
+        if let why = r.safeMode { lines.add("safe mode: \(why)") }
         lines.add("datanodes: \(r.datanodes.count) (\(r.datanodes.filter { $0.state == "live" }.count) live)")
         for d in r.datanodes {
             let hb = d.lastHeartbeatSeconds.map { String(format: "%.1fs ago", $0) } ?? "never"
-            lines.add("\(d.id)  \(d.address)  rack \(d.rack)  \(d.state)  capacity \(Format.size(d.capacityBytes, human: human))  used \(Format.size(d.usedBytes, human: human))  blocks \(d.blocks)  heartbeat \(hb)")
+            let state = d.adminState == AdminState.normal.rawValue ? d.state : "\(d.state) \(d.adminState)"
+            lines.add("\(d.id)  \(d.address)  rack \(d.rack)  \(state)  capacity \(Format.size(d.capacityBytes, human: human))  used \(Format.size(d.usedBytes, human: human))  blocks \(d.blocks)  heartbeat \(hb)")
         }
         lines.flush()
     }
@@ -250,7 +257,8 @@ struct Fsck: AsyncParsableCommand {
             for problem in r.problems { lines.add(problem) }
             lines.add("path: \(r.path)")
             lines.add("files: \(r.files)  directories: \(r.directories)  blocks: \(r.blocks)  live replicas: \(r.replicas)")
-            lines.add("under-replicated: \(r.underReplicated)  missing: \(r.missing)  corrupt: \(r.corrupt)")
+            lines.add("under-replicated: \(r.underReplicated)  missing: \(r.missing)  corrupt: \(r.corrupt)  decommissioning: \(r.decommissioning)")
+            if let why = r.safeMode { lines.add("safe mode: \(why)") }
             lines.add("status: \(r.healthy ? "HEALTHY" : "UNHEALTHY")")
             lines.flush()
         }

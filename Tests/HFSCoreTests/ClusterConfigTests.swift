@@ -67,6 +67,22 @@ import Testing
         #expect(!c.dropCacheBehindWrites)
     }
 
+    @Test func blockScannerDefaultsAndKeys() throws {
+        let d = try ClusterConfig.parse(Self.file(""), path: "c.yaml")
+        #expect(d.scanRateBytesPerSecond == 8 << 20)
+        #expect(d.scanIntervalSeconds == 3600)
+        let c = try ClusterConfig.parse(Self.file("cluster:\n  scan_rate: 64MiB\n  scan_interval: 500ms\n"), path: "c.yaml")
+        #expect(c.scanRateBytesPerSecond == 64 << 20)
+        #expect(c.scanIntervalSeconds == 0.5)
+        let off = try ClusterConfig.parse(Self.file("cluster:\n  scan_rate: 0\n"), path: "c.yaml")
+        #expect(off.scanRateBytesPerSecond == 0)
+    }
+
+    @Test func blockReportInterval() throws {
+        #expect(try ClusterConfig.parse(Self.file(""), path: "c.yaml").blockReportIntervalSeconds == 6 * 3600)
+        #expect(try ClusterConfig.parse(Self.file("cluster:\n  block_report_interval: 2s\n"), path: "c.yaml").blockReportIntervalSeconds == 2)
+    }
+
     /// Each bad file must fail with a message naming the offending key.
     @Test(arguments: [
         ("cluster:\n  replicaton: 2\n", "cluster.replicaton"),
@@ -77,6 +93,13 @@ import Testing
         ("cluster:\n  heartbeat_interval: soon\n", "cluster.heartbeat_interval"),
         ("cluster:\n  heartbeat_interval: 10s\n  dead_node_timeout: 5s\n", "cluster.dead_node_timeout"),
         ("cluster:\n  drop_cache_behind_writes: maybe\n", "cluster.drop_cache_behind_writes"),
+        ("cluster:\n  scan_rate: fast\n", "cluster.scan_rate"),
+        ("cluster:\n  scan_rate: 2TiB\n", "cluster.scan_rate"),
+        ("cluster:\n  scan_interval: weekly\n", "cluster.scan_interval"),
+        ("cluster:\n  scan_interval: 0s\n", "cluster.scan_interval"),
+        ("cluster:\n  scan_intervals: 1h\n", "cluster.scan_intervals"),
+        ("cluster:\n  block_report_interval: 100ms\n", "cluster.block_report_interval"),
+        ("cluster:\n  block_report_interval: never\n", "cluster.block_report_interval"),
         ("namenode:\n  address: nowhere\n", "namenode.address"),
         ("namenode:\n  address: 127.0.0.1:9870\n  port: 1\n", "namenode.port"),
         ("extra: 1\n", "extra"),

@@ -64,7 +64,7 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         let store = try BlockStore(dataDir: dir, capacityBytes: nil)
         let file = try store.openForAppend(5)
         let body = frames((0..<5000).map { UInt8($0 % 251) })
-        let sink = AppendSink(file: file, offset: 100)
+        let sink = AppendSink(file: file, offset: 100, store: store)
         // Arbitrary chunking, as HTTP delivers it.
         var rest = body
         while rest.readableBytes > 0 { try sink.consume(rest.readSlice(length: min(777, rest.readableBytes))!) }
@@ -82,7 +82,7 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         var body = frames(Array(repeating: 9, count: 2000), policy: .none)
         let i = body.readerIndex + FrameHeader.size + 10
         body.setInteger(body.getInteger(at: i, as: UInt8.self)! ^ 0xFF, at: i)
-        let sink = AppendSink(file: try store.openForAppend(6), offset: 0)
+        let sink = AppendSink(file: try store.openForAppend(6), offset: 0, store: store)
         let error = #expect(throws: HFSError.self) { try sink.consume(body) }
         #expect(error?.code == .corrupt)
     }
@@ -92,7 +92,7 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try BlockStore(dataDir: dir, capacityBytes: nil)
         let body = frames(Array(repeating: 3, count: 2000))
-        let sink = AppendSink(file: try store.openForAppend(7), offset: 0)
+        let sink = AppendSink(file: try store.openForAppend(7), offset: 0, store: store)
         try sink.consume(body.getSlice(at: body.readerIndex, length: body.readableBytes - 1)!)
         #expect(throws: HFSError.self) { try sink.finish() }
     }
@@ -133,5 +133,68 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
     @Test(arguments: ["dn2", "dn2@", "dn2@nowhere", "@127.0.0.1:1", "dn2@127.0.0.1:99999"])
     func badItemsAreRefused(_ text: String) {
         #expect(throws: HFSError.self) { try PipelineHeader.decode(text) }
+    }
+}
+
+@Suite struct CapacityAndScanTests {
+    @Test func capacityCapsAppendsAndClaimsAreReleased() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: 1000)
+        #expect(store.capacityBytes == 1000)
+        try store.claim(600)
+        let full = #expect(throws: HFSError.self) { try store.claim(500) }
+        #expect(full?.code == .unavailable)
+        #expect(full?.message.contains("no space left") == true)
+        store.release(600)
+        store.setLength(1, 900)
+        #expect(store.usedBytes == 900)
+        #expect(throws: HFSError.self) { try store.claim(101) }
+        try store.claim(100)
+        store.release(100)
+        #expect(store.delete(1))
+        #expect(store.usedBytes == 0)
+        try store.claim(1000)
+    }
+
+    /// Writes `body` as block 7 and returns its path.
+    func block(_ body: ByteBuffer, in dir: String) throws -> (BlockStore, String) {
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        let file = try store.openForAppend(7)
+        try body.withUnsafeReadableBytes { try file.write($0, at: 0) }
+        store.setLength(7, Int64(body.readableBytes))
+        return (store, store.path(7))
+    }
+
+    @Test func scanPassesAGoodBlockAndCatchesAFlippedByte() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var body = frames((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }, policy: .none)
+        var tail = frames(Array(repeating: 1, count: 5000))
+        body.writeBuffer(&tail)
+        let (_, path) = try block(body, in: dir)
+        let length = Int64(body.readableBytes)
+        let good = BlockScan(path: path, length: length, chunkBytes: 64 << 10)
+        var read = 0
+        while true { let n = try good.step(); if n == 0 { break }; read += n }
+        #expect(read == body.readableBytes)
+
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 200_000)
+        let old = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: 200_000)
+        try handle.write(contentsOf: Data([~old]))
+        try handle.close()
+        let bad = BlockScan(path: path, length: length, chunkBytes: 64 << 10)
+        let error = #expect(throws: HFSError.self) { while try bad.step() > 0 {} }
+        #expect(error?.code == .corrupt)
+        #expect(!bad.vanished)
+
+        // A file cut short is an error too; a file that is gone is "vanished", not corrupt.
+        let short = BlockScan(path: path, length: length + 10, chunkBytes: 1 << 20)
+        #expect(throws: HFSError.self) { while try short.step() > 0 {} }
+        let gone = BlockScan(path: path + ".nope", length: 10, chunkBytes: 1 << 20)
+        #expect(throws: HFSError.self) { _ = try gone.step() }
+        #expect(gone.vanished)
     }
 }

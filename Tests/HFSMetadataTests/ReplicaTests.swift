@@ -74,3 +74,20 @@ import Testing
         expectError(.notFound) { try store.sealBlock(block) }
     }
 }
+
+@Suite struct DecommissionStoreTests {
+    @Test func decommissioningIsStoredAndUnknownIdsNameTheKnownOnes() throws {
+        let store = try MetadataStore.inMemory()
+        try store.upsertDatanode(DatanodeInfo(id: "dn1", address: "127.0.0.1:1", rack: "/r1"), capacityBytes: 100, usedBytes: 1)
+        try store.upsertDatanode(DatanodeInfo(id: "dn2", address: "127.0.0.1:2", rack: "/r1"), capacityBytes: 100, usedBytes: 1)
+        #expect(try store.datanodes().map(\.decommissioning) == [false, false])
+        try store.setDecommissioning("dn2", true)
+        #expect(try store.datanodes().map(\.decommissioning) == [false, true])
+        // A re-registration keeps the admin state.
+        try store.upsertDatanode(DatanodeInfo(id: "dn2", address: "127.0.0.1:9", rack: "/r2"), capacityBytes: 100, usedBytes: 5)
+        #expect(try store.datanodes().map(\.decommissioning) == [false, true])
+        try store.setDecommissioning("dn2", false)
+        #expect(try store.datanodes().map(\.decommissioning) == [false, false])
+        expectError(.notFound, containing: "no datanode 'dn9' (known: dn1, dn2)") { try store.setDecommissioning("dn9", true) }
+    }
+}

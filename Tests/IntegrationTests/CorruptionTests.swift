@@ -7,16 +7,7 @@ import Testing
 /// last test leaves a block with no good replica.
 @Suite("corrupt replica", .serialized, .hfsCluster, .timeLimit(.minutes(5)))
 struct CorruptionTests {
-    struct Stat: Decodable {
-        struct Block: Decodable {
-            struct Replica: Decodable { var id: String }
-            var block: Int64
-            var offset: Int64
-            var storedLength: Int64
-            var replicas: [Replica]
-        }
-        var blocks: [Block]
-    }
+    typealias Stat = StatBlocks
 
     /// Puts `data` at `remote` (one small file: one block) and returns that block as stat sees it.
     static func put(_ data: Data, as remote: String, from dir: URL, on c: TestCluster) async throws -> Stat.Block {

@@ -41,12 +41,27 @@ final class TestCluster: @unchecked Sendable {
     /// Started as separate `hfs namenode` / `hfs datanode` processes (so a test can kill one
     /// for good) rather than supervised by `hfs cluster up` (which restarts what dies).
     let separateDaemons: Bool
+    /// Settings of this suite's cluster beyond the defaults below.
+    let tuning: Tuning
     private var process: ChildProcess?
     private var daemons: [String: ChildProcess] = [:]
     private var stopped = false
 
-    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool) {
+    /// Extra `cluster:` keys and per-datanode capacities for one suite's cluster.
+    struct Tuning: Sendable {
+        /// Lines added under `cluster:`, e.g. `["scan_rate: 64MiB"]`.
+        var cluster: [String] = []
+        /// `capacity` of datanodes by id, e.g. `["dn2": "1600KiB"]`.
+        var capacities: [String: String] = [:]
+        /// Overrides `dead_node_timeout`.
+        var deadNodeTimeout: String?
+        /// Overrides `heartbeat_interval` (1s).
+        var heartbeatInterval: String?
+    }
+
+    private init(root: URL, binary: URL, namenodePort: Int, datanodes: [Node], separateDaemons: Bool, tuning: Tuning) {
         self.separateDaemons = separateDaemons
+        self.tuning = tuning
         self.root = root
         self.configPath = root.appendingPathComponent("cluster.yaml").path
         self.namenodePort = namenodePort
@@ -56,15 +71,30 @@ final class TestCluster: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Writes the config, starts `hfs cluster up`, waits until every datanode is live.
-    static func start(separateDaemons: Bool = false) async throws -> TestCluster {
+    /// Writes the config, starts `hfs cluster up`, waits until every datanode is live. A port
+    /// chosen free may be taken by another process before a daemon binds it (suites run in
+    /// parallel): then the whole cluster starts again on new ports, up to 3 times.
+    static func start(separateDaemons: Bool = false, tuning: Tuning = Tuning()) async throws -> TestCluster {
+        for attempt in 1...3 {
+            do {
+                return try await startOnce(separateDaemons: separateDaemons, tuning: tuning)
+            } catch is PortTaken where attempt < 3 {
+                continue
+            }
+        }
+        throw HarnessError("unreachable")
+    }
+
+    private struct PortTaken: Error {}
+
+    private static func startOnce(separateDaemons: Bool, tuning: Tuning) async throws -> TestCluster {
         let binary = try HFSExecutable.locate()
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("hfs-itest-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
         try FileManager.default.createDirectory(at: root.appendingPathComponent("scratch"), withIntermediateDirectories: true)
         let ports = try freeLoopbackPorts(1 + datanodeCount)
         let nodes = (1...datanodeCount).map { i in Node(id: "dn\(i)", port: ports[i], rack: i % 2 == 1 ? "/r1" : "/r2") }
-        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes, separateDaemons: separateDaemons)
+        let c = TestCluster(root: root, binary: binary, namenodePort: ports[0], datanodes: nodes, separateDaemons: separateDaemons, tuning: tuning)
         try c.configYAML.write(toFile: c.configPath, atomically: true, encoding: .utf8)
         do {
             try c.launch()
@@ -73,6 +103,7 @@ final class TestCluster: @unchecked Sendable {
             let log = c.logTail(lines: 15)
             c.stop()
             c.removeFiles()
+            if error is PortTaken { throw error }
             throw HarnessError("\(error)\n--- cluster.log (last lines) ---\n\(log)")
         }
         return c
@@ -84,16 +115,17 @@ final class TestCluster: @unchecked Sendable {
           replication: \(Self.replication)
           block_size: 1MiB
           codec: auto
-          heartbeat_interval: 1s
-          dead_node_timeout: \(separateDaemons ? "4s" : "10s")
-        namenode:
+          heartbeat_interval: \(tuning.heartbeatInterval ?? "1s")
+          dead_node_timeout: \(tuning.deadNodeTimeout ?? (separateDaemons ? "4s" : "10s"))
+        \(tuning.cluster.map { "  " + $0 + "\n" }.joined())namenode:
           address: 127.0.0.1:\(namenodePort)
           metadata: nn/meta.sqlite
         datanodes:
 
         """
         for n in datanodes {
-            y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack) }\n"
+            let capacity = tuning.capacities[n.id].map { ", capacity: \($0)" } ?? ""
+            y += "  - { id: \(n.id), address: \(n.address), data_dir: \(n.id), rack: \(n.rack)\(capacity) }\n"
         }
         // Operator-declared compute hooks (ComputeTests).
         y += """
@@ -147,6 +179,7 @@ final class TestCluster: @unchecked Sendable {
             if let (name, p) = daemons.first(where: { !$0.value.isRunning }) {
                 throw HarnessError("hfs \(name) exited with status \(p.exitStatus ?? -1) before the cluster was live")
             }
+            if logTail(lines: 200).contains("Address already in use") { throw PortTaken() }
             let r = try await hfs.run(["report", "--json", "--config", configPath], cwd: root, timeoutSeconds: 10)
             if r.status == 0, let report = try? JSONDecoder().decode(ReportResponse.self, from: r.stdout) {
                 let live = report.datanodes.filter { $0.state.lowercased() == "live" }.count
@@ -229,14 +262,38 @@ final class TestCluster: @unchecked Sendable {
 /// afterwards; tests reach it through ``TestCluster/current``.
 struct ClusterTrait: SuiteTrait, TestScoping {
     var separateDaemons = false
+    var tuning = TestCluster.Tuning()
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await TestCluster.start(separateDaemons: separateDaemons)
+        await ClusterSlots.shared.acquire()
+        defer { Task { await ClusterSlots.shared.release() } }
+        let cluster = try await TestCluster.start(separateDaemons: separateDaemons, tuning: tuning)
         defer {
             cluster.stop()
             cluster.removeFiles()
         }
         try await TestCluster.$current.withValue(cluster) { try await function() }
+    }
+}
+
+/// At most `$HFS_ITEST_CLUSTERS` (default 4) test clusters run at once. Suites run in parallel
+/// with the CPU-heavy unit tests; with every suite's cluster up at the same time (4 processes
+/// each) on a 2-core machine, heartbeats came more than 2 s late and clusters never got live.
+actor ClusterSlots {
+    static let shared = ClusterSlots(limit: ProcessInfo.processInfo.environment["HFS_ITEST_CLUSTERS"].flatMap { Int($0) }.map { max($0, 1) } ?? 4)
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if running < limit { running += 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }  // the slot passes on
     }
 }
 
@@ -246,6 +303,10 @@ extension Trait where Self == ClusterTrait {
     /// The same, with every daemon a process of its own that a test may kill for good
     /// (dead_node_timeout 4 s).
     static var hfsDaemons: Self { Self(separateDaemons: true) }
+    /// A cluster with settings of its own (`separateDaemons` as in ``hfsDaemons``).
+    static func hfsCluster(separateDaemons: Bool = false, _ tuning: TestCluster.Tuning) -> Self {
+        Self(separateDaemons: separateDaemons, tuning: tuning)
+    }
 }
 
 /// The suite's cluster, or a recorded failure when the test runs outside ``ClusterTrait``.
