@@ -60,11 +60,11 @@ public struct IngestWriteOptions: Sendable {
 /// with dedup one more finds content stored already, then the rest is appended to a packed block
 /// and everything is committed in one transaction. Several batches are in flight at once.
 ///
-/// Used from one task: call ``add(_:)`` for every record, then ``finish()``.
-public final class IngestWriter: @unchecked Sendable {
+/// An actor: records may come from several tasks (compute outputs do); call ``add(_:)`` for every
+/// record, then ``finish()``.
+public actor IngestWriter {
     let ctx: WriteContext
     let dedup: Bool
-    let encoder: FrameEncoder
     private var pending: [IngestRecord] = []
     private var pendingBytes = 0
     private var inFlight: [Task<IngestCounts, Never>] = []
@@ -83,7 +83,6 @@ public final class IngestWriter: @unchecked Sendable {
         ctx = WriteContext(client: client, replication: replication, policy: policy, blockSizeBytes: cluster.blockSizeBytes,
                            smallFileBytesMax: Int(cluster.smallFileBytesMax), overwrite: false)
         dedup = options.dedup
-        encoder = FrameEncoder(policy: policy)
         self.onBatch = onBatch
     }
 
@@ -108,9 +107,10 @@ public final class IngestWriter: @unchecked Sendable {
         if inFlight.count >= Limits.packedBatchesInFlightMax {
             done.add(await inFlight.removeFirst().value)
         }
-        let (ctx, dedup, encoder, onBatch) = (ctx, dedup, encoder, onBatch)
-        inFlight.append(Task {
-            let counts = await Self.write(records, ctx: ctx, dedup: dedup, encoder: encoder)
+        let (ctx, dedup, onBatch) = (ctx, dedup, onBatch)
+        inFlight.append(Task.detached {
+            // An encoder per batch: one holds a zlib stream, which batches in flight must not share.
+            let counts = await Self.write(records, ctx: ctx, dedup: dedup, encoder: FrameEncoder(policy: ctx.policy))
             onBatch(counts)
             return counts
         })
@@ -118,7 +118,7 @@ public final class IngestWriter: @unchecked Sendable {
 
     /// Writes one batch; a batch that fails as a whole makes every record of it a failure (a
     /// rerun retries them).
-    static func write(_ records: [IngestRecord], ctx: WriteContext, dedup: Bool, encoder: FrameEncoder) async -> IngestCounts {
+    static nonisolated func write(_ records: [IngestRecord], ctx: WriteContext, dedup: Bool, encoder: FrameEncoder) async -> IngestCounts {
         var counts = IngestCounts()
         do {
             try await writeOrThrow(records, ctx: ctx, dedup: dedup, encoder: encoder, counts: &counts)

@@ -80,15 +80,21 @@ struct ComputeRun: AsyncParsableCommand {
             let (files, outputs) = try await expand(c, dest: dest)
             var options = ComputeOptions(hook: hook, params: params)
             options.tasksPerNode = tasksPerNode
-            let writer = dest == nil ? nil : OutputWriter(try await IngestWriter(client: c, options: IngestWriteOptions()))
+            let writer = dest == nil ? nil : try await IngestWriter(client: c, options: IngestWriteOptions())
             let printer = RowPrinter(hook: hook)
+            let failedRows = NIOLockedValueBox(0)
             var stats = try await c.compute(files, options: options) { row in
                 if let error = row.error { printer.print(row.path, node: row.node, error: error); return }
                 if let result = row.result { printer.print(row.path, node: row.node, result: result); return }
-                guard let bytes = row.output, let target = outputs[row.path], let writer else { return }
+                guard let bytes = row.output, let target = outputs[row.path], let writer else {
+                    printer.print(row.path, node: row.node, error: "the datanode sent no output")
+                    failedRows.withLockedValue { $0 += 1 }
+                    return
+                }
                 await writer.add(IngestRecord(remote: Self.renamed(target, input: row.path, format: row.outputFormat), bytes: bytes,
                                               image: Self.attributes(bytes), mtime: Date().timeIntervalSince1970))
             }
+            stats.failures += failedRows.withLockedValue { $0 }
             var writeFailures: [IngestProblem] = []
             if let writer {
                 let counts = await writer.finish()
@@ -243,10 +249,3 @@ final class RowPrinter: @unchecked Sendable {
     func flush() { lock.withLock { FileHandle.standardOutput.write(Data(text.utf8)); text = "" } }
 }
 
-/// Filter outputs, written in batches as they arrive (one task at a time into the writer).
-actor OutputWriter {
-    let writer: IngestWriter
-    init(_ writer: IngestWriter) { self.writer = writer }
-    func add(_ r: IngestRecord) async { await writer.add(r) }
-    func finish() async -> IngestCounts { await writer.finish() }
-}
