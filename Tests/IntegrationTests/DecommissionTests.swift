@@ -59,7 +59,7 @@ struct DecommissionTests {
 
         // Without the replication-3 file, the decommission completes.
         try await c.ok(["rm", "/three.bin"])
-        try await waitFor("\(victim) decommissioned", seconds: 30) {
+        try await waitFor("\(victim) decommissioned", seconds: 90) {
             try await c.report().datanodes.first { $0.id == victim }?.adminState == "decommissioned"
         }
         #expect(try await c.fsck().0.decommissioning == 0)
