@@ -231,7 +231,7 @@ struct IngestTests {
         // again on a fresh destination with another delay, so that the kill lands mid-ingest.
         var partial = 0
         var dest = ""
-        for (attempt, delayMs) in [1500, 700, 3000, 350, 5000].enumerated() {
+        for (attempt, delayMs) in [100, 200, 300, 450, 650, 900, 1300, 1900, 2800, 4000].enumerated() {
             dest = "/ds/kill\(attempt)"
             let log = dir.appendingPathComponent("cli\(attempt).log").path
             let cli = try ChildProcess(executable: c.hfs.url.path, arguments: ["ingest", src.path, dest, "--labels", "dirs", "--workers", "1"],
