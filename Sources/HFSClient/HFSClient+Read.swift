@@ -19,8 +19,8 @@ extension HFSClient {
         try checkIsFile(file)
         let decoder = FrameDecoder()
         var total: Int64 = 0
-        for e in file.extents {
-            total += try await readExtent(e, path: file.status.path, decoder: decoder) { buffer, _ in try sink(buffer) }
+        for (i, e) in file.extents.enumerated() {
+            total += try await readExtent(i, e, of: file, decoder: decoder) { buffer, _ in try sink(buffer) }
         }
         try checkTotal(file, total)
     }
@@ -34,10 +34,10 @@ extension HFSClient {
         for e in file.extents { starts.append(offset); offset += e.extent.logicalLength }
         let total = try await withThrowingTaskGroup(of: Int64.self) { group in
             var inFlight = 0, total: Int64 = 0
-            for (e, start) in zip(file.extents, starts) {
+            for (i, (e, start)) in zip(file.extents, starts).enumerated() {
                 if inFlight >= extentsInFlight { total += try await group.next() ?? 0; inFlight -= 1 }
                 group.addTask {
-                    try await self.readExtent(e, path: file.status.path, decoder: FrameDecoder()) { buffer, within in
+                    try await self.readExtent(i, e, of: file, decoder: FrameDecoder()) { buffer, within in
                         try sink(buffer, start + within)
                     }
                 }
@@ -59,14 +59,32 @@ extension HFSClient {
         }
     }
 
+    /// Reads extent `index` of `file`. When no replica has its block any more (a compaction
+    /// moved the file's bytes after `file` was looked up, and the old block is gone), the file's
+    /// locations are fetched again, once, and the extent is read where it is now.
+    private func readExtent(_ index: Int, _ e: ExtentLocation, of file: FileLocations, decoder: FrameDecoder,
+                            sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
+        do {
+            return try await readExtent(e, path: file.status.path, decoder: decoder, sink: sink)
+        } catch let moved as HFSError where moved.code == .notFound {
+            let now = try await locations(HFSPath(file.status.path))
+            guard now.status.size == file.status.size, now.extents.count == file.extents.count,
+                  now.extents[index].extent.logicalLength == e.extent.logicalLength,
+                  now.extents[index].extent != e.extent else { throw moved }
+            return try await readExtent(now.extents[index], path: file.status.path, decoder: decoder, sink: sink)
+        }
+    }
+
     /// Reads one extent; `sink` gets each verified frame's logical bytes and their offset
-    /// within the extent. Returns the extent's logical length.
+    /// within the extent. Returns the extent's logical length. Throws `.notFound` when every
+    /// replica answered that it does not have the block, before any byte was read.
     private func readExtent(_ e: ExtentLocation, path: String, decoder: FrameDecoder,
                             sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
         let start = e.extent.offset, end = e.extent.offset + e.extent.storedLength
         var pos = start
         var logical: Int64 = 0
         var failures: [String] = []
+        var notFound = 0
         for replica in e.replicas where pos < end {
             do {
                 var req = HTTPClientRequest(url: "http://\(replica.address)/api/v1/blocks/\(e.extent.block)?offset=\(pos)&length=\(end - pos)")
@@ -103,6 +121,7 @@ extension HFSClient {
                 throw error  // the local side failed (disk full...): another replica will not help
             } catch {
                 failures.append("\(replica.id): \(Self.describe(error))")
+                if let gone = error as? HFSError, gone.code == .notFound { notFound += 1 }
                 if let bad = error as? HFSError, bad.code == .corrupt {
                     // Best effort: the read goes on from the next replica whatever the answer.
                     let _: OKAnswer? = try? await post("blocks/bad", BadReplicaRequest(block: e.extent.block, datanode: replica.id, reason: bad.message))
@@ -111,6 +130,9 @@ extension HFSClient {
         }
         guard pos == end else {
             let why = failures.isEmpty ? "no live replica" : failures.joined(separator: "; ")
+            if pos == start, !e.replicas.isEmpty, notFound == e.replicas.count {
+                throw HFSError(.notFound, "cannot read \(path): block \(e.extent.block): \(why)")
+            }
             throw HFSError(e.replicas.isEmpty ? .unavailable : .corrupt,
                            "cannot read \(path): block \(e.extent.block): \(why)")
         }

@@ -44,6 +44,14 @@ public struct ClusterConfig: Sendable, Equatable {
     /// Every datanode sends a full block report this often (`block_report_interval`; HDFS's
     /// default), after checking its block folder against what it believes it holds.
     public var blockReportIntervalSeconds: Double = 6 * 3600
+    /// A sealed packed block whose live bytes (those files still reference) fall below this
+    /// fraction of its length is rewritten without the dead ones (`compaction_threshold`; 0 turns
+    /// compaction off). A block no file references is removed whatever the threshold.
+    public var compactionThreshold: Double = 0.5
+    /// How often the namenode looks for such blocks (`compaction_interval`); the old block of a
+    /// compaction is removed no sooner than one interval after the switch, so that reads that
+    /// started before it finish on it.
+    public var compactionIntervalSeconds: Double = 300
     public var namenodeAddress = HostPort(host: "127.0.0.1", port: 9870)
     public var metadataPath = "data/namenode/meta.sqlite"
     public var datanodes: [Datanode] = []
@@ -86,7 +94,8 @@ public struct ClusterConfig: Sendable, Equatable {
         if let c = top["cluster"] {
             let m = try p.mapping(c, "cluster")
             try p.only(m, ["replication", "block_size", "codec", "heartbeat_interval", "dead_node_timeout",
-                              "drop_cache_behind_writes", "scan_rate", "scan_interval", "block_report_interval"], "cluster")
+                              "drop_cache_behind_writes", "scan_rate", "scan_interval", "block_report_interval",
+                              "compaction_threshold", "compaction_interval"], "cluster")
             if let v = m["replication"] { cfg.replication = try p.int(v, "cluster.replication", 1...Limits.replicationMax) }
             if let v = m["block_size"] { cfg.blockSizeBytes = try p.bytes(v, "cluster.block_size", Int64(Limits.frameLogicalBytesMax)...(Int64(1) << 40)) }
             if let v = m["codec"] {
@@ -99,6 +108,8 @@ public struct ClusterConfig: Sendable, Equatable {
             if let v = m["drop_cache_behind_writes"] { cfg.dropCacheBehindWrites = try p.bool(v, "cluster.drop_cache_behind_writes") }
             if let v = m["scan_rate"] { cfg.scanRateBytesPerSecond = try p.bytes(v, "cluster.scan_rate", 0...(Int64(1) << 40)) }
             if let v = m["scan_interval"] { cfg.scanIntervalSeconds = try p.seconds(v, "cluster.scan_interval", 0.01...(365 * 86400)) }
+            if let v = m["compaction_threshold"] { cfg.compactionThreshold = try p.fraction(v, "cluster.compaction_threshold") }
+            if let v = m["compaction_interval"] { cfg.compactionIntervalSeconds = try p.seconds(v, "cluster.compaction_interval", 0.1...(30 * 86400)) }
             if let v = m["block_report_interval"] { cfg.blockReportIntervalSeconds = try p.seconds(v, "cluster.block_report_interval", 1...(30 * 86400)) }
         }
         if cfg.deadNodeTimeoutSeconds <= cfg.heartbeatIntervalSeconds {
@@ -217,6 +228,11 @@ public struct ClusterConfig: Sendable, Equatable {
             let s = try string(n, key)
             guard let v = Units.parseSeconds(s) else { throw bad(key, "'\(s)' is not a duration (e.g. 3s, 500ms)") }
             guard range.contains(v) else { throw bad(key, "\(s) is out of range") }
+            return v
+        }
+        func fraction(_ n: Node, _ key: String) throws -> Double {
+            let s = try string(n, key)
+            guard let v = Double(s), (0...1).contains(v) else { throw bad(key, "'\(s)' is not a number in 0...1") }
             return v
         }
         func hostPort(_ n: Node, _ key: String) throws -> HostPort {

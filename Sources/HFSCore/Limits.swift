@@ -54,6 +54,17 @@ public enum Limits {
     /// A block file a datanode finds on disk without knowing it is added to its full report
     /// only once it is this old: a younger one may be an append under way.
     public static let strayBlockFileAgeSecondsMin: Double = 300
+    /// Compactions started per round (each rewrites one packed block on one datanode).
+    public static let compactionsPerRoundMax = 4
+    /// Seconds before a compaction that never answered is given up (its new block dropped).
+    public static let compactionTimeoutSeconds: Double = 300
+    /// A block with no file referencing it is garbage once it is this old: a dedicated block
+    /// allocated by a put that never committed (the client died), or a packed block sealed
+    /// before its batch was committed. Younger ones may still belong to an upload under way.
+    public static let uncommittedBlockAgeSecondsMin: Double = 6 * 3600
+    /// A packed block is considered for compaction only once it is this old, so that a batch
+    /// appended just before the block was sealed has had time to commit.
+    public static let compactionBlockAgeSecondsMin: Double = Double(requestTimeoutSeconds)
     /// Incremental block reports are flushed this often by a datanode.
     public static let incrementalReportIntervalMilliseconds = 200
 }

@@ -342,12 +342,44 @@ public struct DatanodeCommand: Codable, Sendable, Equatable {
         case delete
         /// Copy these blocks to `targets` (a pipeline: the first forwards to the rest).
         case replicate
+        /// Write the live ranges of `blocks[0]` into `compaction.newBlock` through `targets`,
+        /// then tell the namenode (`blocks/compacted`).
+        case compact
     }
     public var kind: Kind
     public var blocks: [Int64]
     public var targets: [DatanodeInfo]?
-    public init(kind: Kind, blocks: [Int64], targets: [DatanodeInfo]? = nil) {
-        self.kind = kind; self.blocks = blocks; self.targets = targets
+    public var compaction: CompactionPlan?
+    public init(kind: Kind, blocks: [Int64], targets: [DatanodeInfo]? = nil, compaction: CompactionPlan? = nil) {
+        self.kind = kind; self.blocks = blocks; self.targets = targets; self.compaction = compaction
+    }
+}
+
+/// A stored byte range of a block: whole frames, `length` bytes from `offset`.
+public struct ByteRange: Codable, Sendable, Equatable, Hashable {
+    public var offset: Int64
+    public var length: Int64
+    public init(offset: Int64, length: Int64) { self.offset = offset; self.length = length }
+}
+
+/// What a compaction copies: the ranges of the old block that files still reference, in order,
+/// into a new block where they land one after the other from offset 0.
+public struct CompactionPlan: Codable, Sendable, Equatable {
+    public var newBlock: Int64
+    public var ranges: [ByteRange]
+    public init(newBlock: Int64, ranges: [ByteRange]) { self.newBlock = newBlock; self.ranges = ranges }
+}
+
+/// `POST blocks/compacted`: a datanode's answer to a compaction command. On success `ack` is the
+/// new block's append acknowledgement (the ranges sit back to back from `ack.offset`); on failure
+/// `error` says why and the namenode drops the new block.
+public struct CompactedRequest: Codable, Sendable {
+    public var block: Int64
+    public var plan: CompactionPlan
+    public var ack: AppendResponse?
+    public var error: String?
+    public init(block: Int64, plan: CompactionPlan, ack: AppendResponse?, error: String?) {
+        self.block = block; self.plan = plan; self.ack = ack; self.error = error
     }
 }
 public struct HeartbeatResponse: Codable, Sendable {

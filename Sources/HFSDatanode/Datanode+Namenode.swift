@@ -107,6 +107,10 @@ extension Datanode {
             case .replicate:
                 // Copies run beside the heartbeats; the namenode bounds how many it asks for.
                 for id in c.blocks { Task { await self.replicate(block: id, to: c.targets ?? []) } }
+            case .compact:
+                if let id = c.blocks.first, let plan = c.compaction {
+                    Task { await self.compact(block: id, plan: plan, targets: c.targets ?? []) }
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HFSCore
+import HFSServer
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -30,22 +31,61 @@ extension Datanode {
             logger.warning("copy of block \(id) to \(targets.map(\.id).joined(separator: ",")) failed: \(error)")
         }
     }
+
+    /// Compaction: copies the live ranges of local block `id` back to back into the plan's new
+    /// block through `targets` (this node first, as a rule), then tells the namenode, which
+    /// switches the files over. Frames are verified by every node they land on.
+    func compact(block id: Int64, plan: CompactionPlan, targets: [DatanodeInfo]) async {
+        var ack: AppendResponse?
+        var failure: String?
+        do {
+            guard let first = targets.first else { throw HFSError.invalid("no pipeline for the compaction of block \(id)") }
+            guard let length = store.length(id) else { throw HFSError.notFound("\(me.id): no block \(id)") }
+            guard plan.ranges.allSatisfy({ $0.offset >= 0 && $0.length >= 0 && $0.offset + $0.length <= length }) else {
+                throw HFSError(.conflict, "\(me.id): a range of the plan lies outside block \(id) of \(length) bytes")
+            }
+            let body = BlockFileBody(path: store.path(id), ranges: plan.ranges)
+            let answer = try await forward(block: plan.newBlock, to: first, rest: Array(targets.dropFirst()), offset: 0, kind: .packed,
+                                           body: .stream(body, length: .known(body.totalLength)))
+            guard answer.storedLength == body.totalLength else {
+                throw HFSError(.io, "\(first.id) stored \(answer.storedLength) of \(body.totalLength) bytes")
+            }
+            ack = answer
+        } catch {
+            failure = "\(error)"
+            logger.warning("compaction of block \(id) into \(plan.newBlock) failed: \(error)")
+        }
+        do {
+            let _: OK = try await post("blocks/compacted", CompactedRequest(block: id, plan: plan, ack: ack, error: failure))
+            if ack != nil { logger.info("block \(id) compacted into block \(plan.newBlock)") }
+        } catch {
+            logger.warning("compaction of block \(id): the namenode refused it: \(error)")
+        }
+    }
 }
 
-/// A block file read in 1 MiB chunks, as a request body.
+/// Byte ranges of a block file read in chunks of at most 1 MiB, one range after the other, as
+/// a request body.
 struct BlockFileBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
-    let length: Int64
+    let ranges: [ByteRange]
+
+    init(path: String, length: Int64) { self.init(path: path, ranges: [ByteRange(offset: 0, length: length)]) }
+    init(path: String, ranges: [ByteRange]) { self.path = path; self.ranges = ranges.filter { $0.length > 0 } }
+
+    var totalLength: Int64 { ranges.reduce(0) { $0 + $1.length } }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let path: String
-        let length: Int64
-        var offset: Int64 = 0
+        let ranges: [ByteRange]
+        var index = 0
+        var done: Int64 = 0  // bytes of ranges[index] read so far
         var fd: Int32 = -1
 
         mutating func next() async throws -> ByteBuffer? {
-            guard offset < length else {
+            if index < ranges.count, done == ranges[index].length { index += 1; done = 0 }
+            guard index < ranges.count else {
                 if fd >= 0 { close(fd); fd = -1 }
                 return nil
             }
@@ -53,17 +93,18 @@ struct BlockFileBody: AsyncSequence, Sendable {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw HFSError(.io, "open \(path): \(String(cString: strerror(errno)))") }
             }
-            let want = Int(Swift.min(Int64(Limits.frameLogicalBytesMax), length - offset))
+            let r = ranges[index]
+            let want = Int(Swift.min(Int64(Limits.frameLogicalBytesMax), r.length - done))
             var buffer = ByteBuffer()
-            let fd = self.fd, at = offset
+            let fd = self.fd, at = r.offset + done
             let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
                 let n = pread(fd, raw.baseAddress!, want, off_t(at))
                 guard n > 0 else { throw HFSError(.io, "read \(path) at \(at): \(n < 0 ? String(cString: strerror(errno)) : "end of file")") }
                 return n
             }
-            offset += Int64(got)
+            done += Int64(got)
             return buffer
         }
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, length: length) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, ranges: ranges) }
 }

@@ -92,8 +92,8 @@ extension MetadataStore {
                     SELECT extent.block, MAX(inode.replication) FROM extent JOIN inode ON inode.id = extent.file
                     WHERE extent.file IN subtree GROUP BY extent.block
                 )
-                SELECT used.block, used.replication, replica.datanode, replica.state
-                FROM used LEFT JOIN replica ON replica.block = used.block
+                SELECT used.block, used.replication, replica.datanode, replica.state, replica.length < block.length AS stale
+                FROM used JOIN block ON block.id = used.block LEFT JOIN replica ON replica.block = used.block
                 ORDER BY used.block, replica.datanode
                 """, arguments: [id])
             var blocks: [BlockHealthRow] = []
@@ -105,6 +105,8 @@ extension MetadataStore {
                 if let node: String = row["datanode"] {
                     if row["state"] == "corrupt" {
                         blocks[blocks.count - 1].corruptNodes.append(node)
+                    } else if row["stale"] == true {
+                        blocks[blocks.count - 1].staleNodes.append(node)
                     } else {
                         blocks[blocks.count - 1].replicaNodes.append(node)
                     }
@@ -114,10 +116,14 @@ extension MetadataStore {
         }
     }
 
-    /// Datanodes holding a replica of `block` not known to be corrupt.
+    /// Datanodes holding a replica of `block` not known to be corrupt and not stale (at least
+    /// as long as the block's acknowledged length).
     static func replicaNodes(of block: Int64, in db: Database) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT datanode FROM replica WHERE block = ? AND state != 'corrupt' ORDER BY datanode"),
-                            arguments: [block])
+        try String.fetchAll(db.cachedStatement(sql: """
+            SELECT replica.datanode FROM replica JOIN block ON block.id = replica.block
+            WHERE replica.block = ? AND replica.state != 'corrupt' AND replica.length >= block.length
+            ORDER BY replica.datanode
+            """), arguments: [block])
     }
 
     /// A reader found a frame of `block` on `datanode` that fails its checksum: that replica is

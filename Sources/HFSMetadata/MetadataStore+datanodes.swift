@@ -110,7 +110,7 @@ extension MetadataStore {
         let stateOfBlock = try db.cachedStatement(sql: "SELECT state FROM block WHERE id = ?")
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO replica (block, datanode, state, length) VALUES (?, ?, 'finalized', ?)
-            ON CONFLICT (block, datanode) DO UPDATE SET length = excluded.length
+            ON CONFLICT (block, datanode) DO UPDATE SET length = MAX(length, excluded.length)
             """)
         var unwanted: [Int64] = []
         var seenUnwanted: Set<Int64> = []

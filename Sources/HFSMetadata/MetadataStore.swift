@@ -53,9 +53,14 @@ public final class MetadataStore: Sendable {
         public var replicaNodes: [String]
         /// Ids of the datanodes whose replica a reader found corrupt, sorted.
         public var corruptNodes: [String] = []
+        /// Ids of the datanodes whose replica is shorter than the block's acknowledged length:
+        /// it missed appends (a copy taken while a batch was landing, a file cut short on disk),
+        /// so it is never read and is replaced like a corrupt one. Sorted.
+        public var staleNodes: [String] = []
 
-        public init(block: Int64, replication: Int, replicaNodes: [String], corruptNodes: [String] = []) {
+        public init(block: Int64, replication: Int, replicaNodes: [String], corruptNodes: [String] = [], staleNodes: [String] = []) {
             self.block = block; self.replication = replication; self.replicaNodes = replicaNodes; self.corruptNodes = corruptNodes
+            self.staleNodes = staleNodes
         }
     }
 

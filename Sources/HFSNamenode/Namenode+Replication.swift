@@ -56,7 +56,7 @@ extension Namenode {
         var perSource: [String: Int] = [:]
         for (b, good) in ordered {
             if good.count >= b.replication {
-                for n in b.corruptNodes where readable[n] != nil {
+                for n in b.corruptNodes + b.staleNodes where readable[n] != nil {
                     cluster.enqueue(DatanodeCommand(kind: .delete, blocks: [b.block]), for: n)
                 }
                 cluster.endCopy(b.block)
@@ -81,7 +81,7 @@ extension Namenode {
             }
             guard let source = sources.min(by: { perSource[$0, default: 0] < perSource[$1, default: 0] }),
                   perSource[source, default: 0] < Limits.replicationsPerNodePerRoundMax else { continue }
-            // A node holding a corrupt copy may take the new one: the copy rewrites its file.
+            // A node holding a corrupt or stale copy may take the new one: the copy rewrites its file.
             let targets = cluster.choosePipeline(count: b.replication - good.count, exclude: Set(b.replicaNodes))
             guard !targets.isEmpty, cluster.startCopy(b.block, timeoutSeconds: Limits.replicationTimeoutSeconds) else { continue }
             cluster.enqueue(DatanodeCommand(kind: .replicate, blocks: [b.block], targets: targets), for: source)

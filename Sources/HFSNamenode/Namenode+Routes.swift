@@ -111,6 +111,10 @@ extension Namenode {
             let r = try await JSONRoutes.decode(AllocateBlockRequest.self, from: req)
             return try await self.allocate(r)
         }
+        api.json(.post, "blocks/compacted") { req, _ in
+            try await self.compacted(try await JSONRoutes.decode(CompactedRequest.self, from: req))
+            return OK()
+        }
         api.json(.post, "blocks/bad") { req, _ in
             let r = try await JSONRoutes.decode(BadReplicaRequest.self, from: req)
             if try await blocking({ try self.store.markCorrupt(block: r.block, datanode: r.datanode) }) {
@@ -137,7 +141,9 @@ extension Namenode {
         api.json(.post, "datanodes/heartbeat") { req, _ in
             let h = try await JSONRoutes.decode(HeartbeatRequest.self, from: req)
             guard self.cluster.heartbeat(h), !self.cluster.takeReregister(h.id) else { return HeartbeatResponse(reregister: true, commands: []) }
-            let deletes = try await blocking { try self.store.deletedBlocks(on: h.id) }
+            // Old blocks of a compaction stay a while for reads that started before the switch.
+            let held = self.compaction.heldBlocks(now: self.cluster.now())
+            let deletes = try await blocking { try self.store.deletedBlocks(on: h.id) }.filter { !held.contains($0) }
             var commands = self.cluster.takeCommands(for: h.id)
             if !deletes.isEmpty { commands.append(DatanodeCommand(kind: .delete, blocks: deletes)) }
             return HeartbeatResponse(reregister: false, commands: commands)
@@ -237,6 +243,9 @@ extension Namenode {
             if !b.corruptNodes.isEmpty {
                 corrupt += 1
                 if problems.count < 100 { problems.append("block \(b.block): corrupt replica on \(b.corruptNodes.joined(separator: ","))") }
+            }
+            if !b.staleNodes.isEmpty, problems.count < 100 {
+                problems.append("block \(b.block): stale replica (missed appends) on \(b.staleNodes.joined(separator: ","))")
             }
             if live.isEmpty {
                 missing += 1

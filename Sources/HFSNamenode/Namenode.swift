@@ -12,6 +12,7 @@ public final class Namenode: Sendable {
     public let config: ClusterConfig
     let store: MetadataStore
     let cluster: ClusterState
+    let compaction = CompactionTracker()
     let logger: Logger
 
     public init(config: ClusterConfig, logger: Logger) throws {
@@ -43,7 +44,8 @@ public final class Namenode: Sendable {
             logger: logger)
         logger.info("namenode on \(config.namenodeAddress), metadata \(config.metadataPath)")
         let monitor = Task { await self.replicationLoop() }
-        defer { monitor.cancel() }
+        let compactor = Task { await self.compactionLoop() }
+        defer { monitor.cancel(); compactor.cancel() }
         do { try await app.runService() } catch {
             throw HFSError(.unavailable, "namenode on \(config.namenodeAddress): \(error)")
         }

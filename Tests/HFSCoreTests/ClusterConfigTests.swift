@@ -83,6 +83,15 @@ import Testing
         #expect(try ClusterConfig.parse(Self.file("cluster:\n  block_report_interval: 2s\n"), path: "c.yaml").blockReportIntervalSeconds == 2)
     }
 
+    @Test func compactionKeys() throws {
+        let d = try ClusterConfig.parse(Self.file(""), path: "c.yaml")
+        #expect(d.compactionThreshold == 0.5)
+        #expect(d.compactionIntervalSeconds == 300)
+        let c = try ClusterConfig.parse(Self.file("cluster:\n  compaction_threshold: 0.25\n  compaction_interval: 1s\n"), path: "c.yaml")
+        #expect(c.compactionThreshold == 0.25)
+        #expect(c.compactionIntervalSeconds == 1)
+    }
+
     /// Each bad file must fail with a message naming the offending key.
     @Test(arguments: [
         ("cluster:\n  replicaton: 2\n", "cluster.replicaton"),
@@ -99,6 +108,9 @@ import Testing
         ("cluster:\n  scan_interval: 0s\n", "cluster.scan_interval"),
         ("cluster:\n  scan_intervals: 1h\n", "cluster.scan_intervals"),
         ("cluster:\n  block_report_interval: 100ms\n", "cluster.block_report_interval"),
+        ("cluster:\n  compaction_threshold: 1.5\n", "cluster.compaction_threshold"),
+        ("cluster:\n  compaction_threshold: half\n", "cluster.compaction_threshold"),
+        ("cluster:\n  compaction_interval: 0s\n", "cluster.compaction_interval"),
         ("cluster:\n  block_report_interval: never\n", "cluster.block_report_interval"),
         ("namenode:\n  address: nowhere\n", "namenode.address"),
         ("namenode:\n  address: 127.0.0.1:9870\n  port: 1\n", "namenode.port"),
