@@ -197,6 +197,10 @@ struct WriteContext: Sendable {
                     sent += producer.blockLogicalBytes
                     break
                 } catch let e as HFSError where e.code == .unavailable && e.node != nil && failures < 3 {
+                    // Best effort: the partial replicas go now, and on the failed node when it
+                    // returns; if the namenode does not hear it, the block is retired as
+                    // uncommitted later (Limits.uncommittedBlockAgeSecondsMin).
+                    try? await client.abandon(alloc.block)
                     // The old producer may still be touched by the failed request: start afresh
                     // on a new descriptor at the block's first byte.
                     if source.isInMemory {

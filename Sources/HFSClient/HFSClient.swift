@@ -151,6 +151,7 @@ public final class HFSClient: Sendable {
         return try await get("datasets/manifest", q)
     }
     func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse { try await post("blocks/allocate", r) }
+    func abandon(_ block: Int64) async throws { let _: OKAnswer = try await post("blocks/abandon", AbandonBlockRequest(block: block)) }
 }
 
 struct OKAnswer: Decodable {}

@@ -302,6 +302,14 @@ public struct CommitRequest: Codable, Sendable {
     }
 }
 
+/// `POST blocks/abandon` (HDFS's abandonBlock): a writer gives up a dedicated block it was
+/// allocated, after its pipeline failed; the block's partial replicas are removed, including
+/// one on a node that comes back later.
+public struct AbandonBlockRequest: Codable, Sendable {
+    public var block: Int64
+    public init(block: Int64) { self.block = block }
+}
+
 /// A reader found a replica whose frames fail their checksums.
 public struct BadReplicaRequest: Codable, Sendable {
     public var block: Int64

@@ -114,4 +114,20 @@ extension MetadataStore {
     public func goodReplicaNodes(of block: Int64) throws -> [String] {
         try read { db in try Self.replicaNodes(of: block, in: db) }
     }
+
+    /// A writer gives up dedicated block `id` after its pipeline failed: it becomes `deleted`.
+    /// Refused for a packed block (other writers share it) and for a block a file references.
+    public func abandon(_ id: Int64) throws {
+        try write { db in
+            guard let kind = try String.fetchOne(db, sql: "SELECT kind FROM block WHERE id = ?", arguments: [id]) else {
+                throw HFSError.notFound("no such block: \(id)")
+            }
+            guard kind == BlockKind.dedicated.rawValue else { throw HFSError(.conflict, "block \(id) is \(kind): only a dedicated block can be abandoned") }
+            guard try Namespace(db: db).retireUnreferencedBlocks([id]) == [id] else {
+                let state = try String.fetchOne(db, sql: "SELECT state FROM block WHERE id = ?", arguments: [id]) ?? "?"
+                if state == "deleted" { return }
+                throw HFSError(.conflict, "block \(id) is in use by a file")
+            }
+        }
+    }
 }

@@ -111,6 +111,11 @@ extension Namenode {
             let r = try await JSONRoutes.decode(AllocateBlockRequest.self, from: req)
             return try await self.allocate(r)
         }
+        api.json(.post, "blocks/abandon") { req, _ in
+            let r = try await JSONRoutes.decode(AbandonBlockRequest.self, from: req)
+            try await blocking { try self.store.abandon(r.block) }
+            return OK()
+        }
         api.json(.post, "blocks/compacted") { req, _ in
             try await self.compacted(try await JSONRoutes.decode(CompactedRequest.self, from: req))
             return OK()

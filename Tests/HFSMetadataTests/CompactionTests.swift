@@ -110,4 +110,19 @@ import Testing
         _ = try store.addReplicas(of: "dn3", received: [BlockReportEntry(block: block, length: 1000)], removed: [])
         #expect(try store.goodReplicaNodes(of: block) == ["dn2", "dn3"])
     }
+
+    @Test func onlyAnUnusedDedicatedBlockCanBeAbandoned() throws {
+        let upload = try store.createBlock(kind: .dedicated, replication: 2, now: 1).id
+        _ = try store.addReplicas(of: "dn1", received: [BlockReportEntry(block: upload, length: 4096)], removed: [])
+        try store.abandon(upload)
+        #expect(try store.deletedBlocks(on: "dn1") == [upload])
+        try store.abandon(upload)   // again: nothing to do
+        let packed = try sealedBlockOfTen()
+        expectError(.conflict, containing: "packed") { try store.abandon(packed) }
+        let used = try store.createBlock(kind: .dedicated, replication: 2, now: 1).id
+        try store.commit([newFile("/big", size: 10, extents: [Extent(block: used, offset: 0, storedLength: 10, logicalLength: 10)])],
+                         acks: [], overwrite: false, owner: "u")
+        expectError(.conflict, containing: "in use") { try store.abandon(used) }
+        expectError(.notFound) { try store.abandon(9999) }
+    }
 }

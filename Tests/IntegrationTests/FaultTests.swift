@@ -1,0 +1,140 @@
+import Foundation
+import HFSCore
+import Testing
+
+/// kill -9 in the middle of writes: a datanode during a large put and during a batch of small
+/// files (the put goes on elsewhere), the namenode during a loop of puts (every acknowledged file
+/// survives, nothing half-committed shows).
+@Suite("faults during writes", .serialized, .hfsCluster(separateDaemons: true, .init()), .timeLimit(.minutes(5)))
+struct FaultTests {
+    /// Waits until a datanode holds a block file that was not there in `before`, and returns
+    /// that node (the one receiving a block of the put under way), or nil after `seconds`.
+    static func nodeReceiving(_ c: TestCluster, before: [String: Set<Int64>], seconds: Double) async throws -> TestCluster.Node? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            for n in c.datanodes where !c.blockIdsOnDisk(n).subtracting(before[n.id] ?? []).isEmpty { return n }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    static func disks(_ c: TestCluster) -> [String: Set<Int64>] {
+        Dictionary(uniqueKeysWithValues: c.datanodes.map { ($0.id, c.blockIdsOnDisk($0)) })
+    }
+
+    @Test("kill -9 of a datanode in the middle of a large put: the put succeeds, reads back, and replication is restored")
+    func datanodeDiesDuringLargePut() async throws {
+        let c = try currentCluster()
+        try await waitForLive(c, 3)
+        let dir = try c.localDir("midlarge")
+        let data = TestData.random(24_000_000, seed: 1200)   // 23 blocks of 1 MiB
+        let local = dir.appendingPathComponent("big.bin")
+        try TestData.write(data, to: local)
+        let before = Self.disks(c)
+        let put = Task { try await c.run(["put", local.path, "/midlarge.bin"]) }
+        let victim = try await Self.nodeReceiving(c, before: before, seconds: 30)
+        if let victim { c.kill9(victim.id) }
+        let r = try await put.value
+        #expect(victim != nil, "no block file appeared while the put ran")
+        #expect(r.status == 0, "put after a datanode died mid-put: \(r)")
+        try await c.expectCat("/midlarge.bin", data)
+        if let victim {
+            let holders = try await c.blocks("/midlarge.bin").blocks.flatMap(\.holders)
+            #expect(!holders.isEmpty)
+            try await waitFor("fsck healthy with \(victim.id) dead", seconds: 60) { try await c.fsck().1 == 0 }
+            for b in try await c.blocks("/midlarge.bin").blocks {
+                #expect(b.holders.count == 2 && !b.holders.contains(victim.id), "block \(b.block) on \(b.holders.sorted())")
+            }
+            try c.restart(victim.id)
+            try await waitForLive(c, 3)
+            // The partial block the victim was writing was abandoned: it is removed once the node is back.
+            let used = Set(try await c.blocks("/midlarge.bin").blocks.map(\.block))
+            let partial = c.blockIdsOnDisk(victim).subtracting(before[victim.id] ?? []).subtracting(used)
+            try await waitFor("the abandoned partial block removed from \(victim.id)", seconds: 30) {
+                c.blockIdsOnDisk(victim).isDisjoint(with: partial)
+            }
+        }
+        try await c.expectCat("/midlarge.bin", data)
+    }
+
+    @Test("kill -9 of a datanode in the middle of a batch of small files: every file is stored and reads back")
+    func datanodeDiesDuringSmallBatch() async throws {
+        let c = try currentCluster()
+        try await waitForLive(c, 3)
+        let dir = try c.localDir("midbatch")
+        let tree = dir.appendingPathComponent("batch")
+        let files = try writeFiles(in: tree, prefix: "s", count: 600, bytes: { 20_000 + ($0 * 97) % 30_000 }, seed: 1300)
+        let before = Self.disks(c)
+        let put = Task { try await c.run(["put", tree.path, "/"]) }
+        let victim = try await Self.nodeReceiving(c, before: before, seconds: 30)
+        if let victim { c.kill9(victim.id) }
+        let r = try await put.value
+        #expect(victim != nil, "no block file appeared while the put ran")
+        #expect(r.status == 0, "put after a datanode died mid-batch: \(r)")
+        let listed = try await c.ok(["ls", "/batch"]).lines
+        #expect(listed.count == files.count, "ls /batch: \(listed.count) of \(files.count)")
+        let out = dir.appendingPathComponent("back")
+        try await c.ok(["get", "/batch", out.path])
+        for (name, data) in files {
+            let got = try Data(contentsOf: out.appendingPathComponent(name))
+            #expect(got == data, "\(name) differs after the datanode died mid-batch")
+        }
+        try await waitFor("fsck healthy after the repair", seconds: 60) { try await c.fsck().1 == 0 }
+        if let victim {
+            try c.restart(victim.id)
+            try await waitForLive(c, 3)
+        }
+    }
+
+    @Test("kill -9 and restart of the namenode during a loop of puts: every acknowledged file is whole, nothing half-committed")
+    func namenodeDiesDuringPuts() async throws {
+        let c = try currentCluster()
+        try await waitForLive(c, 3)
+        let dir = try c.localDir("nnloop")
+        var content: [String: Data] = [:]
+        for i in 0..<60 {
+            // Mostly small files (packed batches), every tenth larger than a block (dedicated blocks).
+            let d = TestData.random(i % 10 == 9 ? 2_500_000 : 5_000 + i * 1_000, seed: 1400 + UInt64(i))
+            content["p\(i)"] = d
+            try TestData.write(d, to: dir.appendingPathComponent("p\(i)"))
+        }
+        let names = (0..<60).map { "p\($0)" }
+        let loop = Task { () -> [(name: String, result: CLIResult)] in
+            var results: [(name: String, result: CLIResult)] = []
+            for name in names {
+                results.append((name, try await c.run(["put", dir.appendingPathComponent(name).path, "/nnloop/\(name)"], timeoutSeconds: 120)))
+            }
+            return results
+        }
+        // Two crashes while the loop runs, each followed by a restart a moment later.
+        for pause in [0.7, 1.5] {
+            try await Task.sleep(for: .seconds(pause))
+            c.kill9("namenode")
+            try await Task.sleep(for: .milliseconds(300))
+            try c.restart("namenode")
+        }
+        let results = try await loop.value
+        let acknowledged = results.filter { $0.result.status == 0 }.map(\.name)
+        let failed = results.filter { $0.result.status != 0 }
+        #expect(acknowledged.count >= 30, "only \(acknowledged.count) of 60 puts acknowledged")
+        for f in failed {
+            // A client that was waiting gets one clear error line.
+            let lines = f.result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("hfs: error: "), "\(f.name): \(f.result.stderr)")
+        }
+        try await waitFor("namenode out of safe mode", seconds: 30) {
+            guard let r = try? JSONDecoder().decode(ReportResponse.self, from: try await c.run(["report", "--json"]).stdout) else { return false }
+            return r.safeMode == nil
+        }
+        for name in acknowledged { try await c.expectCat("/nnloop/\(name)", content[name]!, "acknowledged /nnloop/\(name)") }
+        // A put that failed either left nothing or (its commit landed as the namenode died) the
+        // whole file: never a partial one.
+        let present = Set(try await c.ok(["ls", "/nnloop"]).lines.compactMap { $0.split(separator: "/").last.map(String.init) })
+        for f in failed where present.contains(f.name) {
+            try await c.expectCat("/nnloop/\(f.name)", content[f.name]!, "unacknowledged but visible /nnloop/\(f.name)")
+        }
+        #expect(present.isSubset(of: Set(names)), "unexpected entries: \(present.subtracting(names).sorted())")
+        #expect(present.isSuperset(of: acknowledged), "missing: \(Set(acknowledged).subtracting(present).sorted())")
+        try await waitFor("fsck healthy", seconds: 40) { try await c.fsck().1 == 0 }
+    }
+}
