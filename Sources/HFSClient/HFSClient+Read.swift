@@ -143,6 +143,142 @@ extension HFSClient {
     }
 }
 
+extension HFSClient {
+    /// Reads many whole files, giving each to `sink` (with its index in `files`) once all of it
+    /// is verified. Files of one extent that lie near each other in the same block (small files
+    /// of a packed block) are read together: one ranged request per run of neighbours, at most
+    /// `Limits.coalescedReadBytesMax` long, skipping gaps of at most `Limits.coalescedReadGapBytesMax`
+    /// (dead records, files not asked for). A run that fails in any way (a bad frame, a broken
+    /// connection, a block gone) leaves its remaining files to the one-file path, which tries
+    /// every replica and reports bad ones. Other files (empty, several extents) take that path too.
+    public func readMany(_ files: [FileLocations], inFlight: Int, into sink: @escaping @Sendable (Int, ByteBuffer) throws -> Void) async throws {
+        for f in files { try checkIsFile(f) }
+        var byBlock: [Int64: [CoalescedRun.Member]] = [:]
+        var replicasOf: [Int64: [DatanodeInfo]] = [:]
+        var alone: [Int] = []
+        for (i, f) in files.enumerated() {
+            if f.extents.count == 1, let e = f.extents.first, !e.replicas.isEmpty, e.extent.storedLength <= Limits.coalescedReadBytesMax {
+                byBlock[e.extent.block, default: []].append(.init(index: i, extent: e.extent))
+                if replicasOf[e.extent.block] == nil { replicasOf[e.extent.block] = e.replicas }
+            } else {
+                alone.append(i)
+            }
+        }
+        var runs: [CoalescedRun] = []
+        for (block, members) in byBlock.sorted(by: { $0.key < $1.key }) {
+            var run = CoalescedRun(block: block, replicas: replicasOf[block]!)
+            for m in members.sorted(by: { ($0.extent.offset, $0.index) < ($1.extent.offset, $1.index) }) {
+                if !run.members.isEmpty, m.extent.offset - run.end > Limits.coalescedReadGapBytesMax
+                    || m.extent.offset + m.extent.storedLength - run.start > Limits.coalescedReadBytesMax {
+                    runs.append(run)
+                    run = CoalescedRun(block: block, replicas: replicasOf[block]!)
+                }
+                run.add(m)
+            }
+            runs.append(run)
+        }
+        let one: @Sendable (Int) async throws -> Void = { i in
+            var whole = ByteBuffer()
+            try await self.read(files[i]) { buffer in
+                var b = buffer
+                whole.writeBuffer(&b)
+            }
+            try sink(i, whole)
+        }
+        try await withThrowingTaskGroup(of: [Int].self) { group in
+            var running = 0
+            func add(_ work: @escaping @Sendable () async throws -> [Int]) async throws {
+                if running >= inFlight, let left = try await group.next() {
+                    running -= 1
+                    for i in left { try await one(i) }
+                }
+                group.addTask(operation: work)
+                running += 1
+            }
+            for run in runs { try await add { try await self.readRun(run, files: files, sink: sink) } }
+            for i in alone { try await add { try await one(i); return [] } }
+            for try await left in group {
+                for i in left { try await one(i) }
+            }
+        }
+    }
+
+    /// Reads one run from its first replica; returns the indices of the files it did not deliver.
+    private func readRun(_ run: CoalescedRun, files: [FileLocations], sink: (Int, ByteBuffer) throws -> Void) async throws -> [Int] {
+        var delivered = Set<Int>()
+        let replica = run.replicas[0]
+        do {
+            var req = HTTPClientRequest(url: "http://\(replica.address)/api/v1/blocks/\(run.block)?offset=\(run.start)&length=\(run.end - run.start)")
+            req.method = .GET
+            let response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds))
+            guard response.status == .ok else {
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                throw Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(replica.id)")
+            }
+            let decoder = FrameDecoder()
+            var parser = FrameStreamParser()
+            var pos = run.start
+            var k = 0  // the member whose extent holds or follows `pos`
+            var whole = ByteBuffer()
+            for try await chunk in response.body {
+                parser.append(chunk)
+                while let frame = try parser.next() {
+                    let frameStart = pos
+                    pos += Int64(frame.header.frameLength)
+                    while k < run.members.count, run.members[k].extent.offset + run.members[k].extent.storedLength <= frameStart { k += 1 }
+                    guard k < run.members.count, frameStart >= run.members[k].extent.offset else { continue }  // a gap: not asked for
+                    let e = run.members[k].extent
+                    try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &whole) }
+                    guard pos >= e.offset + e.storedLength else { continue }
+                    guard pos == e.offset + e.storedLength, Int64(whole.readableBytes) == e.logicalLength else {
+                        throw HFSError(.corrupt, "block \(run.block): frames do not end where the file at \(e.offset) does")
+                    }
+                    // Every member with this very extent (dedup) gets the same bytes.
+                    while k < run.members.count, run.members[k].extent == e {
+                        let i = run.members[k].index
+                        guard Int64(whole.readableBytes) == files[i].status.size else {
+                            throw HFSError(.corrupt, "\(files[i].status.path): read \(whole.readableBytes) bytes, the namenode says \(files[i].status.size)")
+                        }
+                        try sink(i, whole)
+                        delivered.insert(i)
+                        k += 1
+                    }
+                    whole = ByteBuffer()
+                }
+            }
+            try parser.finish()
+        } catch let error as HFSError where error.code == .io && error.message.hasPrefix("local:") {
+            throw error  // the local side failed: another replica will not help
+        } catch {
+            // Whatever went wrong, the one-file path retries these with every replica; a bad
+            // frame is reported as the one-file path would.
+            if let bad = error as? HFSError, bad.code == .corrupt {
+                let _: OKAnswer? = try? await post("blocks/bad", BadReplicaRequest(block: run.block, datanode: replica.id, reason: bad.message))
+            }
+        }
+        return run.members.map(\.index).filter { !delivered.contains($0) }
+    }
+}
+
+/// Files of one block read with one ranged request.
+struct CoalescedRun: Sendable {
+    struct Member: Sendable {
+        var index: Int
+        var extent: Extent
+    }
+    var block: Int64
+    var replicas: [DatanodeInfo]
+    private(set) var members: [Member] = []
+    private(set) var end: Int64 = 0
+    init(block: Int64, replicas: [DatanodeInfo]) { self.block = block; self.replicas = replicas }
+    var start: Int64 { members.first?.extent.offset ?? 0 }
+    /// Members come in offset order.
+    mutating func add(_ m: Member) {
+        members.append(m)
+        end = max(end, m.extent.offset + m.extent.storedLength)
+    }
+}
+
 /// A local file being written by `get`. Bytes reach it only once verified; if the read fails
 /// the file is removed, so a failed get leaves no half file behind.
 public final class LocalFileSink: @unchecked Sendable {

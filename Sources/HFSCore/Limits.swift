@@ -43,6 +43,12 @@ public enum Limits {
     public static let connectionsPerHostMax = 32
     /// Concurrent file reads in `hfs get` of a tree.
     public static let getFilesInFlightMax = 16
+    /// Longest ranged request that reads several small files of a block at once (`hfs get` of a
+    /// tree), and the longest gap (dead records, files not asked for) it reads through.
+    public static let coalescedReadBytesMax: Int64 = 8 << 20
+    public static let coalescedReadGapBytesMax: Int64 = 256 << 10
+    /// Files larger than `coalescedReadBytesMax` fetched at once by `hfs get` of a tree.
+    public static let getLargeFilesInFlightMax = 4
     /// Blocks of one large file fetched at once by `hfs get`.
     public static let getExtentsInFlightMax = 4
     /// Block copies one datanode is asked to make per replication round.

@@ -60,10 +60,20 @@ struct Get: AsyncParsableCommand {
                                                     hook: transform.hook, params: transform.params)
                     continue
                 }
+                // Large files stream extent by extent into their local file; small ones are read
+                // whole, neighbours in a block with one request (HFSClient.readMany).
+                let small = zip(locations, batch).filter { $0.0.status.size <= Limits.coalescedReadBytesMax }
+                let large = zip(locations, batch).filter { $0.0.status.size > Limits.coalescedReadBytesMax }
+                let targets = small.map(\.1.1)
+                try await c.readMany(small.map(\.0), inFlight: Limits.getFilesInFlightMax) { i, bytes in
+                    let sink = try LocalFileSink(path: targets[i])
+                    try sink.write(bytes, at: 0)
+                    sink.commit()
+                }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     var inFlight = 0
-                    for (loc, job) in zip(locations, batch) {
-                        if inFlight >= Limits.getFilesInFlightMax { try await group.next(); inFlight -= 1 }
+                    for (loc, job) in large {
+                        if inFlight >= Limits.getLargeFilesInFlightMax { try await group.next(); inFlight -= 1 }
                         group.addTask { try await Self.fetch(c, loc, to: job.1) }
                         inFlight += 1
                     }
