@@ -107,15 +107,15 @@ struct ComputeTests {
         let again = try await c.run(["compute", "run", "grayscale", "/cd/filt/a", "--out", "/thumbs/filt"], timeoutSeconds: 300)
         #expect(again.status != 0)
         // Forcing PNG maps a/0004.png and a/0004.jpg... onto one name only if both exist; here: x.jpg and x.png.
-        try await c.ok(["put", "-", "/clash/x.jpg"], stdin: try Data(contentsOf: try Self.anyJPEG(c)))
+        try await c.ok(["put", "-", "/clash/x.jpg"], stdin: try Data(contentsOf: Self.anyJPEG(c)))
         try await c.ok(["put", "-", "/clash/x.png"], stdin: try runPythonBytes("import io,sys; from PIL import Image; b=io.BytesIO(); Image.new('RGB',(8,8)).save(b,'PNG'); sys.stdout.buffer.write(b.getvalue())"))
         let clash = try await c.run(["compute", "run", "grayscale", "/clash", "--param", "format=png", "--out", "/clash-out"])
         #expect(clash.status != 0 && clash.stderr.contains("would both be written"), "\(clash)")
     }
 
-    static func anyJPEG(_ c: TestCluster) throws -> URL {
-        let src = c.root.appendingPathComponent("local/compute-filt/filt/a/0000.jpg")
-        return src
+    /// A JPEG the filter test wrote into its local folder.
+    static func anyJPEG(_ c: TestCluster) -> URL {
+        c.root.appendingPathComponent("local/compute-filt/filt/a/0000.jpg")
     }
 
     @Test("corrupt replicas are retried elsewhere; non-images and undecodable files give error rows; a datanode killed mid-job")
