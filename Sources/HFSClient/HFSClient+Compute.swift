@@ -52,7 +52,7 @@ extension HFSClient {
                         onRow: @escaping @Sendable (ComputeRow) async throws -> Void) async throws -> ComputeStats {
         var stats = ComputeStats()
         stats.files = files.count
-        struct Pending { var files: [FileLocations]; var tried: Set<String> }
+        struct Pending { var files: [FileLocations]; var tried: Set<String>; var refetched = false }
         var pending: [Pending] = []
         var byBlock: [Int64: [FileLocations]] = [:]
         var blockOrder: [Int64] = []
@@ -92,7 +92,21 @@ extension HFSClient {
                     let free = candidates(p).filter { load[$0.id, default: 0] < options.tasksPerNode }
                     guard let node = free.min(by: { load[$0.id, default: 0] < load[$1.id, default: 0] }) else {
                         if candidates(p).isEmpty {
-                            for f in p.files {
+                            // Every replica failed: a compaction may have moved the files since
+                            // they were looked up. Those whose place changed get one more round.
+                            var failed = p.files
+                            if !p.tried.isEmpty && !p.refetched {
+                                let now = try await locations(p.files.map { try HFSPath($0.status.path) })
+                                let moved = zip(p.files, now).filter { old, new in
+                                    new.extents.map(\.extent) != old.extents.map(\.extent) && !new.extents.isEmpty
+                                }.map(\.1)
+                                if !moved.isEmpty {
+                                    waiting.append(Pending(files: moved, tried: [], refetched: true))
+                                    let movedPaths = Set(moved.map(\.status.path))
+                                    failed = p.files.filter { !movedPaths.contains($0.status.path) }
+                                }
+                            }
+                            for f in failed {
                                 stats.failures += 1
                                 try await onRow(ComputeRow(path: f.status.path, error: p.tried.isEmpty
                                     ? "no live datanode holds a replica" : "failed on every replica (\(p.tried.sorted().joined(separator: ", ")))"))
@@ -120,7 +134,7 @@ extension HFSClient {
                 let retry = task.files.filter { !done.contains($0.status.path) }
                 if !retry.isEmpty {
                     stats.retries += 1
-                    pending.append(Pending(files: retry, tried: task.tried.union([node.id])))
+                    pending.append(Pending(files: retry, tried: task.tried.union([node.id]), refetched: task.refetched))
                 }
             }
         }
