@@ -150,7 +150,18 @@ public final class HFSClient: Sendable {
         if let after { q["after"] = after }
         return try await get("datasets/manifest", q)
     }
-    func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse { try await post("blocks/allocate", r) }
+    /// A new block and its pipeline. A namenode that has just restarted may not know any live
+    /// datanode yet (they register again within a heartbeat or two): while it says so ("safe
+    /// mode: ..."), ask again for up to `Limits.safeModeAllocateWaitSeconds`.
+    func allocate(_ r: AllocateBlockRequest) async throws -> AllocateBlockResponse {
+        let deadline = ContinuousClock.now + .seconds(Limits.safeModeAllocateWaitSeconds)
+        while true {
+            do { return try await post("blocks/allocate", r) } catch let e as HFSError
+                where e.code == .unavailable && e.message.hasPrefix(Limits.safeModeRefusalPrefix) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
     func abandon(_ block: Int64) async throws { let _: OKAnswer = try await post("blocks/abandon", AbandonBlockRequest(block: block)) }
 }
 

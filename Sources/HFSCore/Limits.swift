@@ -60,6 +60,11 @@ public enum Limits {
     /// A block file a datanode finds on disk without knowing it is added to its full report
     /// only once it is this old: a younger one may be an append under way.
     public static let strayBlockFileAgeSecondsMin: Double = 300
+    /// How long a writer waits for a just-restarted namenode to know live datanodes again.
+    public static let safeModeAllocateWaitSeconds: Int64 = 15
+    /// Starts the message of a namenode refusal that lasts only until the datanodes have
+    /// registered after a restart: writers wait and ask again.
+    public static let safeModeRefusalPrefix = "safe mode: "
     /// Compactions started per round (each rewrites one packed block on one datanode).
     public static let compactionsPerRoundMax = 4
     /// Seconds before a compaction that never answered is given up (its new block dropped).

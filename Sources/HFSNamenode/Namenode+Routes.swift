@@ -184,6 +184,10 @@ extension Namenode {
         }
         let pipeline = cluster.choosePipeline(count: r.replication, exclude: exclude)
         guard pipeline.count == r.replication else {
+            if let why = cluster.checkSafeMode().reason {
+                // Just restarted: the datanodes re-register within a heartbeat or two.
+                throw HFSError(.unavailable, "\(Limits.safeModeRefusalPrefix)\(why); \(cluster.shortfall(count: r.replication, exclude: exclude))")
+            }
             throw HFSError(.unavailable, cluster.shortfall(count: r.replication, exclude: exclude))
         }
         let now = Date().timeIntervalSince1970

@@ -137,4 +137,19 @@ struct FaultTests {
         #expect(present.isSuperset(of: acknowledged), "missing: \(Set(acknowledged).subtracting(present).sorted())")
         try await waitFor("fsck healthy", seconds: 40) { try await c.fsck().1 == 0 }
     }
+
+    @Test("a put right after a namenode restart waits for the datanodes to register and succeeds")
+    func putRightAfterNamenodeRestart() async throws {
+        let c = try currentCluster()
+        try await waitForLive(c, 3)
+        let dir = try c.localDir("nnfresh")
+        let data = TestData.random(50_000, seed: 1600)
+        try TestData.write(data, to: dir.appendingPathComponent("f.bin"))
+        c.kill9("namenode")
+        try c.restart("namenode")
+        // No wait: the namenode knows no live datanode for a heartbeat or two.
+        let r = try await c.run(["put", dir.appendingPathComponent("f.bin").path, "/nnfresh.bin"])
+        #expect(r.status == 0, "put right after the restart: \(r)")
+        try await c.expectCat("/nnfresh.bin", data)
+    }
 }
