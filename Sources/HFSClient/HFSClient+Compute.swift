@@ -96,10 +96,13 @@ extension HFSClient {
                             // they were looked up. Those whose place changed get one more round.
                             var failed = p.files
                             if !p.tried.isEmpty && !p.refetched {
-                                let now = try await locations(p.files.map { try HFSPath($0.status.path) })
-                                let moved = zip(p.files, now).filter { old, new in
-                                    new.extents.map(\.extent) != old.extents.map(\.extent) && !new.extents.isEmpty
-                                }.map(\.1)
+                                // One lookup per file: a file removed meanwhile only gets its error row.
+                                var moved: [FileLocations] = []
+                                for old in p.files where old.extents.count == 1 {
+                                    guard let path = try? HFSPath(old.status.path), let new = try? await locations(path),
+                                          new.extents.count == 1, new.extents[0].extent != old.extents[0].extent else { continue }
+                                    moved.append(new)
+                                }
                                 if !moved.isEmpty {
                                     waiting.append(Pending(files: moved, tried: [], refetched: true))
                                     let movedPaths = Set(moved.map(\.status.path))

@@ -19,8 +19,8 @@ extension HFSClient {
         try checkIsFile(file)
         let decoder = FrameDecoder()
         var total: Int64 = 0
-        for (i, e) in file.extents.enumerated() {
-            total += try await readExtent(i, e, of: file, decoder: decoder) { buffer, _ in try sink(buffer) }
+        for e in file.extents {
+            total += try await readExtent(e, of: file, decoder: decoder) { buffer, _ in try sink(buffer) }
         }
         try checkTotal(file, total)
     }
@@ -34,10 +34,10 @@ extension HFSClient {
         for e in file.extents { starts.append(offset); offset += e.extent.logicalLength }
         let total = try await withThrowingTaskGroup(of: Int64.self) { group in
             var inFlight = 0, total: Int64 = 0
-            for (i, (e, start)) in zip(file.extents, starts).enumerated() {
+            for (e, start) in zip(file.extents, starts) {
                 if inFlight >= extentsInFlight { total += try await group.next() ?? 0; inFlight -= 1 }
                 group.addTask {
-                    try await self.readExtent(i, e, of: file, decoder: FrameDecoder()) { buffer, within in
+                    try await self.readExtent(e, of: file, decoder: FrameDecoder()) { buffer, within in
                         try sink(buffer, start + within)
                     }
                 }
@@ -59,19 +59,22 @@ extension HFSClient {
         }
     }
 
-    /// Reads extent `index` of `file`. When no replica has its block any more (a compaction
-    /// moved the file's bytes after `file` was looked up, and the old block is gone), the file's
-    /// locations are fetched again, once, and the extent is read where it is now.
-    private func readExtent(_ index: Int, _ e: ExtentLocation, of file: FileLocations, decoder: FrameDecoder,
+    /// Reads extent `e` of `file`. When no replica has its block any more (a compaction
+    /// moved the file's bytes after `file` was looked up, and the old block is gone), a file of
+    /// one extent is looked up again, once, and read where it is now.
+    private func readExtent(_ e: ExtentLocation, of file: FileLocations, decoder: FrameDecoder,
                             sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
         do {
             return try await readExtent(e, path: file.status.path, decoder: decoder, sink: sink)
-        } catch let moved as HFSError where moved.code == .notFound {
+        } catch let moved as HFSError where moved.code == .notFound && file.extents.count == 1 {
+            // Only a file of one extent (a small file of a packed block: what compaction moves):
+            // nothing of it was passed on yet, so reading it where it is now can never splice two
+            // versions of a file that was overwritten meanwhile.
             let now = try await locations(HFSPath(file.status.path))
-            guard now.status.size == file.status.size, now.extents.count == file.extents.count,
-                  now.extents[index].extent.logicalLength == e.extent.logicalLength,
-                  now.extents[index].extent != e.extent else { throw moved }
-            return try await readExtent(now.extents[index], path: file.status.path, decoder: decoder, sink: sink)
+            guard now.status.size == file.status.size, now.extents.count == 1,
+                  now.extents[0].extent.logicalLength == e.extent.logicalLength,
+                  now.extents[0].extent != e.extent else { throw moved }
+            return try await readExtent(now.extents[0], path: file.status.path, decoder: decoder, sink: sink)
         }
     }
 
@@ -231,13 +234,13 @@ extension HFSClient {
                     try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &whole) }
                     guard pos >= e.offset + e.storedLength else { continue }
                     guard pos == e.offset + e.storedLength, Int64(whole.readableBytes) == e.logicalLength else {
-                        throw HFSError(.corrupt, "block \(run.block): frames do not end where the file at \(e.offset) does")
+                        throw HFSError(.conflict, "block \(run.block): frames do not end where the file at \(e.offset) does")
                     }
                     // Every member with this very extent (dedup) gets the same bytes.
                     while k < run.members.count, run.members[k].extent == e {
                         let i = run.members[k].index
                         guard Int64(whole.readableBytes) == files[i].status.size else {
-                            throw HFSError(.corrupt, "\(files[i].status.path): read \(whole.readableBytes) bytes, the namenode says \(files[i].status.size)")
+                            throw HFSError(.conflict, "\(files[i].status.path): read \(whole.readableBytes) bytes, the namenode says \(files[i].status.size)")
                         }
                         try sink(i, whole)
                         delivered.insert(i)
@@ -251,7 +254,8 @@ extension HFSClient {
             throw error  // the local side failed: another replica will not help
         } catch {
             // Whatever went wrong, the one-file path retries these with every replica; a bad
-            // frame is reported as the one-file path would.
+            // frame (a checksum or framing error: `.corrupt`) is reported as that path would;
+            // metadata that does not match the frames (`.conflict`) is not the replica's fault.
             if let bad = error as? HFSError, bad.code == .corrupt {
                 let _: OKAnswer? = try? await post("blocks/bad", BadReplicaRequest(block: run.block, datanode: replica.id, reason: bad.message))
             }

@@ -109,7 +109,7 @@ public struct ClusterConfig: Sendable, Equatable {
             if let v = m["scan_rate"] { cfg.scanRateBytesPerSecond = try p.bytes(v, "cluster.scan_rate", 0...(Int64(1) << 40)) }
             if let v = m["scan_interval"] { cfg.scanIntervalSeconds = try p.seconds(v, "cluster.scan_interval", 0.01...(365 * 86400)) }
             if let v = m["compaction_threshold"] { cfg.compactionThreshold = try p.fraction(v, "cluster.compaction_threshold") }
-            if let v = m["compaction_interval"] { cfg.compactionIntervalSeconds = try p.seconds(v, "cluster.compaction_interval", 0.1...(30 * 86400)) }
+            if let v = m["compaction_interval"] { cfg.compactionIntervalSeconds = try p.seconds(v, "cluster.compaction_interval", 1...(30 * 86400)) }
             if let v = m["block_report_interval"] { cfg.blockReportIntervalSeconds = try p.seconds(v, "cluster.block_report_interval", 1...(30 * 86400)) }
         }
         if cfg.deadNodeTimeoutSeconds <= cfg.heartbeatIntervalSeconds {

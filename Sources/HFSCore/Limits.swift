@@ -73,9 +73,6 @@ public enum Limits {
     /// allocated by a put that never committed (the client died), or a packed block sealed
     /// before its batch was committed. Younger ones may still belong to an upload under way.
     public static let uncommittedBlockAgeSecondsMin: Double = 6 * 3600
-    /// A packed block is considered for compaction only once it is this old, so that a batch
-    /// appended just before the block was sealed has had time to commit.
-    public static let compactionBlockAgeSecondsMin: Double = Double(requestTimeoutSeconds)
     /// Incremental block reports are flushed this often by a datanode.
     public static let incrementalReportIntervalMilliseconds = 200
 }

@@ -7,10 +7,13 @@ extension MetadataStore {
     public func createBlock(kind: BlockKind, replication: Int, now: Double) throws -> (id: Int64, generation: Int64) {
         let generation: Int64 = 1
         let id = try write { db in
+            // Ids only grow, even past forgotten rows (Schema v3-block-ids).
+            try db.execute(sql: "UPDATE sequence SET value = MAX(value, (SELECT COALESCE(MAX(id), 0) FROM block)) + 1 WHERE name = 'block'")
+            let id = try Int64.fetchOne(db, sql: "SELECT value FROM sequence WHERE name = 'block'")!
             try db.execute(sql: """
-                INSERT INTO block (generation, kind, state, length, replication, createdAt) VALUES (?, ?, 'open', 0, ?, ?)
-                """, arguments: [generation, kind.rawValue, replication, now])
-            return db.lastInsertedRowID
+                INSERT INTO block (id, generation, kind, state, length, replication, createdAt) VALUES (?, ?, ?, 'open', 0, ?, ?)
+                """, arguments: [id, generation, kind.rawValue, replication, now])
+            return id
         }
         return (id, generation)
     }

@@ -30,7 +30,7 @@ extension MetadataStore {
                 """, arguments: [threshold])
             var out: [CompactionCandidate] = []
             let ranges = try db.cachedStatement(sql: """
-                SELECT DISTINCT offset, storedLength FROM extent WHERE block = ? ORDER BY offset, storedLength
+                SELECT DISTINCT offset, storedLength FROM extent WHERE block = ? ORDER BY offset, storedLength DESC
                 """)
             for row in rows {
                 let id: Int64 = row["id"]
@@ -39,8 +39,12 @@ extension MetadataStore {
                 for r in try Row.fetchAll(ranges, arguments: [id]) {
                     let range = ByteRange(offset: r["offset"], length: r["storedLength"])
                     // Ranges of one block never overlap partly (each is whole frames of one
-                    // append); an identical range shared by dedup appears once.
-                    if let last = live.last, range.offset < last.offset + last.length { continue }
+                    // append); an identical range shared by dedup appears once. Should one lie
+                    // across the end of the previous, the copy is widened to cover both.
+                    if let last = live.last, range.offset < last.offset + last.length {
+                        live[live.count - 1].length = max(last.length, range.offset + range.length - last.offset)
+                        continue
+                    }
                     live.append(range)
                 }
                 out.append(CompactionCandidate(block: id, length: row["length"], replication: row["replication"], live: live))

@@ -13,6 +13,9 @@ enum Schema {
         migrator.registerMigration("v2-images") { db in
             try db.execute(sql: v2Images)
         }
+        migrator.registerMigration("v3-block-ids") { db in
+            try db.execute(sql: v3BlockIDs)
+        }
         return migrator
     }
 
@@ -75,6 +78,15 @@ enum Schema {
             usedBytes INTEGER NOT NULL DEFAULT 0,
             adminState TEXT NOT NULL DEFAULT 'normal'
         );
+        """
+
+    /// Block ids never come back: `block.id` alone (an INTEGER PRIMARY KEY without AUTOINCREMENT)
+    /// would hand out again the id of the highest block once its row is forgotten, and a stale
+    /// `blk_<id>` file of the old block on some datanode would then pass for a replica of the new
+    /// one. The last id handed out is kept here and only grows.
+    private static let v3BlockIDs = """
+        CREATE TABLE sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO sequence (name, value) VALUES ('block', (SELECT COALESCE(MAX(id), 0) FROM block));
         """
 
     /// Image attributes recorded by ingest (one row per ingested file, gone with the file) and the

@@ -67,6 +67,10 @@ final class CompactionTracker: Sendable {
 
     func hold(_ block: Int64, until t: Double) { state.withLockedValue { $0.held[block] = t } }
 
+    /// A compaction of `block` was refused: it is planned again only after a full interval
+    /// more, as if first seen now (no busy loop on a block that keeps conflicting).
+    func retryLater(_ block: Int64, now: Double) { state.withLockedValue { $0.firstSeen[block] = now } }
+
     /// Blocks whose replicas must not be deleted yet at `now` (expired holds are dropped).
     func heldBlocks(now: Double) -> Set<Int64> {
         state.withLockedValue { s in
@@ -145,6 +149,7 @@ extension Namenode {
         }
         guard let ack = r.ack, r.error == nil else {
             logger.warning("compaction of block \(r.block) failed: \(r.error ?? "no acknowledgement")")
+            compaction.retryLater(r.block, now: cluster.now())
             _ = try await blocking { try self.store.retireUnreferenced([r.plan.newBlock]) }
             return
         }
@@ -152,6 +157,7 @@ extension Namenode {
             try await blocking { try self.store.switchCompacted(old: r.block, plan: r.plan, ack: ack) }
         } catch {
             logger.warning("compaction of block \(r.block) not applied: \(error)")
+            compaction.retryLater(r.block, now: cluster.now())
             _ = try await blocking { try self.store.retireUnreferenced([r.plan.newBlock]) }
             throw error
         }

@@ -160,8 +160,11 @@ extension Namenode {
                 if !r.removed.isEmpty { try self.store.forgetBlocks(r.removed) }
                 return u
             }
-            guard !unwanted.isEmpty, self.cluster.mayDelete(unwantedOn: r.id) else { return HeartbeatResponse(reregister: false, commands: []) }
-            return HeartbeatResponse(reregister: false, commands: [DatanodeCommand(kind: .delete, blocks: unwanted)])
+            // Old blocks of a compaction stay a while for reads that started before the switch.
+            let held = self.compaction.heldBlocks(now: self.cluster.now())
+            let deletes = unwanted.filter { !held.contains($0) }
+            guard !deletes.isEmpty, self.cluster.mayDelete(unwantedOn: r.id) else { return HeartbeatResponse(reregister: false, commands: []) }
+            return HeartbeatResponse(reregister: false, commands: [DatanodeCommand(kind: .delete, blocks: deletes)])
         }
     }
 

@@ -125,4 +125,16 @@ import Testing
         expectError(.conflict, containing: "in use") { try store.abandon(used) }
         expectError(.notFound) { try store.abandon(9999) }
     }
+
+    @Test func blockIdsAreNeverHandedOutTwice() throws {
+        let a = try store.createBlock(kind: .packed, replication: 2, now: 1).id
+        let b = try store.createBlock(kind: .dedicated, replication: 2, now: 1).id
+        #expect(b == a + 1)
+        // b is retired and, once no replica remains, forgotten: its row is gone.
+        #expect(try store.retireUnreferenced([b]) == [b])
+        try store.forgetBlocks([b])
+        #expect(try store.unreferencedBlocks(uncommittedBefore: .infinity) == [])
+        let c = try store.createBlock(kind: .dedicated, replication: 2, now: 2).id
+        #expect(c == b + 1, "block id \(b) was handed out again")
+    }
 }
