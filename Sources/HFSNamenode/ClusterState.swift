@@ -241,17 +241,23 @@ final class ClusterState: Sendable {
     }
 
     /// An open packed block for `replication` whose whole pipeline is live and outside `exclude`,
-    /// round-robin so that concurrent writers spread over primaries.
-    func takePacked(replication: Int, exclude: Set<String>) -> OpenBlock? {
+    /// round-robin so that concurrent writers spread over primaries. Blocks whose pipeline holds
+    /// a node that is no longer live or has no room leave the pool for good: their ids come back
+    /// in `dropped`, to be sealed. Blocks only this writer excludes stay for the others.
+    func takePacked(replication: Int, exclude: Set<String>) -> (block: OpenBlock?, dropped: [Int64]) {
         let live = Set(liveNodes().keys)
         return state.withLockedValue { s in
+            var dropped: [Int64] = []
             let pool = (s.packed[replication] ?? []).filter { b in
-                b.pipeline.allSatisfy { live.contains($0.id) && !exclude.contains($0.id) && s.nodes[$0.id].map(hasRoom) != false }
+                let usable = b.pipeline.allSatisfy { live.contains($0.id) && s.nodes[$0.id].map(hasRoom) != false }
+                if !usable { dropped.append(b.id) }
+                return usable
             }
             s.packed[replication] = pool
-            guard !pool.isEmpty else { return nil }
+            let mine = pool.filter { b in !b.pipeline.contains { exclude.contains($0.id) } }
+            guard !mine.isEmpty else { return (nil, dropped) }
             s.nextPacked &+= 1
-            return pool[s.nextPacked % pool.count]
+            return (mine[s.nextPacked % mine.count], dropped)
         }
     }
 

@@ -181,8 +181,11 @@ extension Namenode {
             // One open packed block per live node (each a different primary) lets concurrent
             // batches proceed in parallel; beyond that they share.
             let want = max(cluster.liveNodes().count, 1)
-            if cluster.packedCount(replication: r.replication) >= want, let b = cluster.takePacked(replication: r.replication, exclude: exclude) {
-                return AllocateBlockResponse(block: b.id, generation: b.generation, pipeline: b.pipeline)
+            if cluster.packedCount(replication: r.replication) >= want {
+                let (taken, dropped) = cluster.takePacked(replication: r.replication, exclude: exclude)
+                // Blocks whose pipeline lost a node are sealed: compaction and repair take them from there.
+                for id in dropped { try await blocking { try self.store.sealBlock(id) } }
+                if let b = taken { return AllocateBlockResponse(block: b.id, generation: b.generation, pipeline: b.pipeline) }
             }
         }
         let pipeline = cluster.choosePipeline(count: r.replication, exclude: exclude)

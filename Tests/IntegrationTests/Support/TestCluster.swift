@@ -173,13 +173,15 @@ final class TestCluster: @unchecked Sendable {
         var last = ""
         for _ in 0..<Int(Self.liveWaitSeconds * 2) {
             if Date() >= deadline { break }
+            // A port found free may have been taken since by a process of another suite: that
+            // daemon exits, and the whole cluster starts again on new ports.
+            if logTail(lines: 200).contains("Address already in use") { throw PortTaken() }
             if let p = process, !p.isRunning {
                 throw HarnessError("hfs cluster up exited with status \(p.exitStatus ?? -1) before the cluster was live")
             }
             if let (name, p) = daemons.first(where: { !$0.value.isRunning }) {
                 throw HarnessError("hfs \(name) exited with status \(p.exitStatus ?? -1) before the cluster was live")
             }
-            if logTail(lines: 200).contains("Address already in use") { throw PortTaken() }
             let r = try await hfs.run(["report", "--json", "--config", configPath], cwd: root, timeoutSeconds: 10)
             if r.status == 0, let report = try? JSONDecoder().decode(ReportResponse.self, from: r.stdout) {
                 let live = report.datanodes.filter { $0.state.lowercased() == "live" }.count
