@@ -24,20 +24,18 @@ final class CompactionTracker: Sendable {
     }
     private let state = NIOLockedValueBox(State())
 
-    /// Those of `ids` first seen at least `age` seconds before `now`; remembers the new ones and
-    /// forgets those not in `ids` any more (of this `kind` of observation).
-    func ripe(_ ids: [Int64], now: Double, age: Double, among tracked: inout Set<Int64>) -> [Int64] {
+    /// Those of `ids` first seen at least `age` seconds before `now`; remembers the new ones.
+    func ripe(_ ids: [Int64], now: Double, age: Double) -> [Int64] {
         state.withLockedValue { s in
             var out: [Int64] = []
             for id in ids {
-                tracked.insert(id)
                 if let t = s.firstSeen[id] { if now - t >= age { out.append(id) } } else { s.firstSeen[id] = now }
             }
             return out
         }
     }
 
-    /// Forgets first sightings of blocks that are neither in `seen` nor running.
+    /// Forgets first sightings of blocks not in `seen` (no longer compactable or unreferenced).
     func prune(keeping seen: Set<Int64>) {
         state.withLockedValue { s in s.firstSeen = s.firstSeen.filter { seen.contains($0.key) } }
     }
@@ -105,13 +103,11 @@ extension Namenode {
             logger.warning("compaction of block \(old) on \(job.source) did not answer in time; dropping block \(job.plan.newBlock)")
             _ = try await blocking { try self.store.retireUnreferenced([job.plan.newBlock]) }
         }
-        var seen: Set<Int64> = []
-
         let wall = Date().timeIntervalSince1970
         let unreferenced = try await blocking {
             try self.store.unreferencedBlocks(uncommittedBefore: wall - Limits.uncommittedBlockAgeSecondsMin)
         }
-        let ripeUnreferenced = compaction.ripe(unreferenced, now: now, age: interval, among: &seen)
+        let ripeUnreferenced = compaction.ripe(unreferenced, now: now, age: interval)
         if !ripeUnreferenced.isEmpty {
             let retired = try await blocking { try self.store.retireUnreferenced(ripeUnreferenced) }
             if !retired.isEmpty { logger.info("retired \(retired.count) block(s) no file references") }
@@ -121,8 +117,8 @@ extension Namenode {
         let candidates = try await blocking {
             try self.store.compactionCandidates(threshold: self.config.compactionThreshold, excluding: running, limit: 64)
         }
-        let ripe = Set(compaction.ripe(candidates.map(\.block), now: now, age: interval, among: &seen))
-        compaction.prune(keeping: seen)
+        let ripe = Set(compaction.ripe(candidates.map(\.block), now: now, age: interval))
+        compaction.prune(keeping: Set(unreferenced + candidates.map(\.block)))
         let live = cluster.liveNodes()
         let leaving = cluster.decommissioningNodes()
         var started = running.count

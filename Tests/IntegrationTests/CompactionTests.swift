@@ -41,7 +41,7 @@ struct CompactionTests {
         c.kill9("namenode")
         try c.restart("namenode")
         try await waitFor("namenode back, out of safe mode, 3 live datanodes", seconds: 30) {
-            guard let r = try? JSONDecoder().decode(ReportResponse.self, from: try await c.run(["report", "--json"]).stdout) else { return false }
+            guard let r = try await c.reportIfUp() else { return false }
             return r.safeMode == nil && r.datanodes.filter { $0.state == "live" }.count == 3
         }
 

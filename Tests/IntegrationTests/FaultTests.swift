@@ -123,7 +123,7 @@ struct FaultTests {
             #expect(lines.count == 1 && lines[0].hasPrefix("hfs: error: "), "\(f.name): \(f.result.stderr)")
         }
         try await waitFor("namenode out of safe mode", seconds: 30) {
-            guard let r = try? JSONDecoder().decode(ReportResponse.self, from: try await c.run(["report", "--json"]).stdout) else { return false }
+            guard let r = try await c.reportIfUp() else { return false }
             return r.safeMode == nil
         }
         for name in acknowledged { try await c.expectCat("/nnloop/\(name)", content[name]!, "acknowledged /nnloop/\(name)") }

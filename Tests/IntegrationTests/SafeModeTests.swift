@@ -23,7 +23,7 @@ struct SafeModeTests {
         let restarted = Date()
         try c.restart("namenode")
         try await waitFor("namenode back with dn2 and dn3 registered", seconds: 20) {
-            guard let r = try? JSONDecoder().decode(ReportResponse.self, from: try await c.run(["report", "--json"]).stdout) else { return false }
+            guard let r = try await c.reportIfUp() else { return false }
             return r.datanodes.filter { $0.state == "live" }.count == 2
         }
         let report = try await c.report()
@@ -57,7 +57,7 @@ struct SafeModeTests {
         c.kill9("namenode")
         try c.restart("namenode")
         try await waitFor("out of safe mode with all datanodes reported", seconds: 15) {
-            guard let r = try? JSONDecoder().decode(ReportResponse.self, from: try await c.run(["report", "--json"]).stdout) else { return false }
+            guard let r = try await c.reportIfUp() else { return false }
             return r.safeMode == nil && r.datanodes.filter { $0.state == "live" }.count == 3
         }
     }

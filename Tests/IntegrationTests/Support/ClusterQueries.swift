@@ -20,6 +20,11 @@ extension TestCluster {
         try JSONDecoder().decode(ReportResponse.self, from: try await ok(["report", "--json"]).stdout)
     }
 
+    /// `report --json`, or nil while the namenode does not answer (it is restarting).
+    func reportIfUp() async throws -> ReportResponse? {
+        try? JSONDecoder().decode(ReportResponse.self, from: try await run(["report", "--json"]).stdout)
+    }
+
     /// `fsck --json PATH` and its exit status.
     func fsck(_ path: String = "/") async throws -> (FsckResponse, Int32) {
         let r = try await run(["fsck", "--json", path])
