@@ -164,7 +164,7 @@ for r, _, fs in os.walk(sys.argv[1]):
         with Image.open(os.path.join(r, f)) as im: t += im.width * im.height
 print(t)' "$SRC")
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. "$ROOT/scripts/bench/lib.sh"
 
 # measure OUT CMD...: runs CMD (bounded by STEP_TIMEOUT), writes "SECONDS" to OUT.
 measure() {
@@ -185,44 +185,16 @@ EOF
 seconds_of() { cat "$1"; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$D/results.tsv"; }   # run metric value
 div() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.4f}')" "$1" "$2"; }
-wait_for() {   # wait_for SECONDS DESCRIPTION CMD...: until CMD succeeds
-  local limit=$1 what=$2; shift 2
-  local end=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    [[ $SECONDS -lt $end ]] || die "$what: not ready after $limit s"
-    sleep 0.5
-  done
-}
 
 # start_cluster NAME DATANODES REPLICATION: a cluster in $D/NAME (config $D/NAME/cluster.yaml)
 start_cluster() {
-  local name=$1 n=$2 r=$3 i dir=$D/$1
+  local name=$1 n=$2 r=$3 dir=$D/$1
   mkdir -p "$dir"
-  {
-    echo "cluster:"
-    echo "  replication: $r"
-    echo "  block_size: 64MiB"
-    echo "  codec: auto"
-    echo "  heartbeat_interval: 1s"
-    echo "  dead_node_timeout: 30s"
-    echo "namenode:"
-    echo "  address: 127.0.0.1:$(free_port)"
-    echo "  metadata: nn/meta.sqlite"
-    echo "datanodes:"
-    for i in $(seq 1 "$n"); do
-      echo "  - { id: dn$i, address: 127.0.0.1:$(free_port), data_dir: dn$i, rack: /r$(( (i - 1) % 2 + 1 )) }"
-    done
-  } >"$dir/cluster.yaml"
+  write_cluster_yaml "$dir/cluster.yaml" "$n" "$r"
   log "starting the $name cluster ($n datanodes, replication $r) in $dir"
   (cd "$dir" && exec "$HFS" cluster up --config "$dir/cluster.yaml" >"$dir/cluster.log" 2>&1) &
   CLUSTER_PIDS+=($!)
-  live_check() {
-    "$HFS" report --json --config "$1" 2>/dev/null | python3 -c '
-import json, sys
-n = sum(1 for d in json.load(sys.stdin)["datanodes"] if str(d.get("state", "")).lower() == "live")
-sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$2"
-  }
-  wait_for 60 "the $name cluster ($n live datanodes)" live_check "$dir/cluster.yaml" "$n"
+  wait_for 60 "the $name cluster ($n live datanodes)" hfs_live "$dir/cluster.yaml" "$n"
   # Everything listens on 127.0.0.1 only (checked, not assumed).
   if command -v ss >/dev/null; then
     local re

@@ -239,7 +239,7 @@ fi
 OUT_FS=$(df --output=fstype "$OUT" | tail -n 1)
 log "read-backs write into $OUT ($OUT_FS)"
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. "$ROOT/scripts/bench/lib.sh"
 # A free port P with P+10000 free too: SeaweedFS puts each server's gRPC port at P+10000.
 free_port_pair() {
   python3 - <<'EOF'
@@ -302,42 +302,14 @@ record_cpu() {
 hfs() { timeout "$STEP_TIMEOUT" "$HFS" "$@" --config "$CFG"; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$D/results.tsv"; }   # run metric value
 div() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.3f}')" "$1" "$2"; }
-wait_for() {   # wait_for SECONDS DESCRIPTION CMD...: until CMD succeeds
-  local limit=$1 what=$2; shift 2
-  local end=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
-    [[ $SECONDS -lt $end ]] || die "$what: not ready after $limit s"
-    sleep 0.5
-  done
-}
 
 # ---- hfs cluster ---------------------------------------------------------------------------
 mkdir -p "$D/sw"
-{
-  echo "cluster:"
-  echo "  replication: 2"
-  echo "  block_size: 64MiB"
-  echo "  codec: auto"
-  echo "  heartbeat_interval: 1s"
-  echo "  dead_node_timeout: 30s"
-  echo "namenode:"
-  echo "  address: 127.0.0.1:$(free_port)"
-  echo "  metadata: nn/meta.sqlite"
-  echo "datanodes:"
-  for i in 1 2 3; do
-    echo "  - { id: dn$i, address: 127.0.0.1:$(free_port), data_dir: dn$i, rack: /r$(( (i - 1) % 2 + 1 )) }"
-  done
-} >"$CFG"
+write_cluster_yaml "$CFG" 3 2
 log "starting the hfs cluster in $D"
 (cd "$D" && exec "$HFS" cluster up --config "$CFG" >"$D/cluster.log" 2>&1) &
 CLUSTER_PID=$!
-hfs_live() {
-  "$HFS" report --json --config "$CFG" 2>/dev/null | python3 -c '
-import json, sys
-n = sum(1 for d in json.load(sys.stdin)["datanodes"] if str(d.get("state", "")).lower() == "live")
-sys.exit(0 if n >= 3 else 1)'
-}
-wait_for 60 "the hfs cluster (3 live datanodes)" hfs_live
+wait_for 60 "the hfs cluster (3 live datanodes)" hfs_live "$CFG" 3
 kill -0 "$CLUSTER_PID" 2>/dev/null || die "hfs cluster up exited"
 
 # ---- SeaweedFS cluster ---------------------------------------------------------------------

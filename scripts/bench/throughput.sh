@@ -59,7 +59,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. "$ROOT/scripts/bench/lib.sh"
 
 # measure OUT CMD...: runs CMD (bounded by STEP_TIMEOUT), writes "SECONDS MAXRSS_KIB" to OUT.
 measure() {
@@ -86,37 +86,12 @@ div() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.
 
 # ---- cluster -------------------------------------------------------------------------------
 mkdir -p "$D/in" "$D/out"
-{
-  echo "cluster:"
-  echo "  replication: 2"
-  echo "  block_size: 64MiB"
-  echo "  codec: auto"
-  echo "  heartbeat_interval: 1s"
-  echo "  dead_node_timeout: 30s"
-  echo "namenode:"
-  echo "  address: 127.0.0.1:$(free_port)"
-  echo "  metadata: nn/meta.sqlite"
-  echo "datanodes:"
-  for i in 1 2 3; do
-    echo "  - { id: dn$i, address: 127.0.0.1:$(free_port), data_dir: dn$i, rack: /r$(( (i - 1) % 2 + 1 )) }"
-  done
-} >"$CFG"
+write_cluster_yaml "$CFG" 3 2
 log "starting the cluster in $D"
 (cd "$D" && exec "$HFS" cluster up --config "$CFG" >"$D/cluster.log" 2>&1) &
 CLUSTER_PID=$!
-live=0
-for _ in $(seq 1 120); do
-  live=$("$HFS" report --json --config "$CFG" 2>/dev/null | python3 -c '
-import json, sys
-try:
-    print(sum(1 for n in json.load(sys.stdin)["datanodes"] if str(n.get("state", "")).lower() == "live"))
-except Exception:
-    print(0)' || true)
-  [[ ${live:-0} -ge 3 ]] && break
-  kill -0 "$CLUSTER_PID" 2>/dev/null || die "hfs cluster up exited"
-  sleep 0.5
-done
-[[ ${live:-0} -ge 3 ]] || die "the cluster did not come up with 3 live datanodes in 60 s"
+wait_for 60 "the cluster (3 live datanodes)" hfs_live "$CFG" 3
+kill -0 "$CLUSTER_PID" 2>/dev/null || die "hfs cluster up exited"
 
 # role<TAB>pid of the cluster's processes: the supervisor's children and whatever names the config
 daemon_pids() {

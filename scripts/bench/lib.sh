@@ -1,0 +1,43 @@
+# Shared by the benchmark scripts (sourced; needs `die` and `log` from the caller). Loopback only.
+
+# A TCP port of 127.0.0.1 that is free now.
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# write_cluster_yaml FILE DATANODES REPLICATION: a local cluster on free ports, 64 MiB blocks,
+# codec auto, datanodes dn1..dnN on racks /r1 /r2 alternately, data under FILE's folder.
+write_cluster_yaml() {
+  local file=$1 n=$2 r=$3 i
+  {
+    echo "cluster:"
+    echo "  replication: $r"
+    echo "  block_size: 64MiB"
+    echo "  codec: auto"
+    echo "  heartbeat_interval: 1s"
+    echo "  dead_node_timeout: 30s"
+    echo "namenode:"
+    echo "  address: 127.0.0.1:$(free_port)"
+    echo "  metadata: nn/meta.sqlite"
+    echo "datanodes:"
+    for i in $(seq 1 "$n"); do
+      echo "  - { id: dn$i, address: 127.0.0.1:$(free_port), data_dir: dn$i, rack: /r$(( (i - 1) % 2 + 1 )) }"
+    done
+  } >"$file"
+}
+
+# hfs_live CONFIG N: succeeds once the cluster of CONFIG reports at least N live datanodes.
+hfs_live() {
+  "$HFS" report --json --config "$1" 2>/dev/null | python3 -c '
+import json, sys
+n = sum(1 for d in json.load(sys.stdin)["datanodes"] if str(d.get("state", "")).lower() == "live")
+sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$2"
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: until CMD succeeds, else die.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local end=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [[ $SECONDS -lt $end ]] || die "$what: not ready after $limit s"
+    sleep 0.5
+  done
+}
