@@ -92,6 +92,9 @@ let package = Package(
         .testTarget(name: "HFSClientTests", dependencies: ["HFSClient", "HFSFormat"]),
         .testTarget(name: "HFSImagingTests", dependencies: ["HFSImaging", "HFSTestSupport", "CZlib"]),
         .testTarget(name: "HFSIngestTests", dependencies: ["HFSIngest", "HFSImaging", "HFSTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HFSCore", "HFSTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "HFSCore", "HFSFormat", "HFSTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
     ]
 )

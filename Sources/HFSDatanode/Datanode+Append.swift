@@ -4,6 +4,7 @@ import HFSCore
 import HFSFormat
 import HFSServer
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Request headers of the write pipeline.
@@ -59,8 +60,19 @@ extension Datanode {
             var nodes = [me.id]
             if let next = downstream.first {
                 let tee = TeeBody(base: request.body, sink: sink)
-                let answer = try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
+                // The HTTP client reads the request body from a task of its own, which it may
+                // leave inside a read when the forward fails. Nothing else may read the body
+                // (Hummingbird drains it once this handler returns) nor touch the file until
+                // that read is over: hence the gate, closed on every way out.
+                let answer: AppendResponse
+                do {
+                    answer = try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
                                                kind: packed ? .packed : .dedicated, body: .stream(tee, length: .unknown))
+                    await tee.gate.close()
+                } catch {
+                    await tee.gate.close()
+                    throw error
+                }
                 guard answer.offset == offset, answer.storedLength == sink.written else {
                     throw HFSError(.io, "\(next.id) stored \(answer.storedLength) bytes at \(answer.offset), \(me.id) has \(sink.written) at \(offset)")
                 }
@@ -148,20 +160,65 @@ final class AppendSink: @unchecked Sendable {
 }
 
 /// The request body as it passes through this node: each chunk is verified and written locally
-/// before it is handed to the next node.
+/// before it is handed to the next node. Reads stop at the ``ReadGate``.
 struct TeeBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let base: RequestBody
     let sink: AppendSink
+    let gate = ReadGate()
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: RequestBody.AsyncIterator
         let sink: AppendSink
+        let gate: ReadGate
         mutating func next() async throws -> ByteBuffer? {
+            guard gate.enter() else { throw HFSError(.unavailable, "append ended before its body was read") }
+            defer { gate.leave() }
             guard let chunk = try await base.next() else { return nil }
             try sink.consume(chunk)
             return chunk
         }
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink, gate: gate) }
+}
+
+/// Lets the owner of a sequence read by another task take it back: after ``close()`` returns,
+/// no read is in flight and none starts.
+final class ReadGate: Sendable {
+    private struct State {
+        var reading = false
+        var closed = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = NIOLockedValueBox(State())
+
+    /// False once closed; otherwise the caller is reading until ``leave()``.
+    func enter() -> Bool {
+        state.withLockedValue { s in
+            guard !s.closed else { return false }
+            s.reading = true
+            return true
+        }
+    }
+
+    func leave() {
+        let waiter = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+            s.reading = false
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Refuses new reads and waits for the one in flight, if any.
+    func close() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { s -> Bool in
+                s.closed = true
+                if s.reading { s.waiter = c; return false }
+                return true
+            }
+            if now { c.resume() }
+        }
+    }
 }

@@ -70,8 +70,9 @@ struct HFSExecutable: Sendable {
     }
 
     /// Runs `hfs args...` in `cwd` with `environment` (the test process's own, minus the
-    /// variables that would point the CLI at another cluster, plus `extraEnv`).
-    func run(_ args: [String], stdin: Data? = nil, cwd: URL, extraEnv: [String: String] = [:],
+    /// variables that would point the CLI at another cluster, plus `extraEnv`). Its stdin is
+    /// `stdin`, or the file (a FIFO, say) at `stdinPath`, or /dev/null.
+    func run(_ args: [String], stdin: Data? = nil, stdinPath: String? = nil, cwd: URL, extraEnv: [String: String] = [:],
              timeoutSeconds: Double = 120) async throws -> CLIResult {
         let id = UUID().uuidString
         let outURL = scratch.appendingPathComponent("out-\(id)")
@@ -82,7 +83,7 @@ struct HFSExecutable: Sendable {
         }
         if let stdin { try stdin.write(to: inURL) }
         let child = try ChildProcess(executable: url.path, arguments: args, environment: Self.environment(extraEnv),
-                                     cwd: cwd.path, stdin: stdin == nil ? nil : inURL.path,
+                                     cwd: cwd.path, stdin: stdin == nil ? stdinPath : inURL.path,
                                      stdout: outURL.path, stderr: errURL.path)
         let timedOut = await child.waitForExit(timeoutSeconds: timeoutSeconds)
         let out = (try? Data(contentsOf: outURL)) ?? Data()
@@ -269,4 +270,24 @@ func pidsWithCommandLine(containing needle: String) -> [Int32] {
         if cmd.contains(needle) { out.append(pid) }
     }
     return out
+}
+
+/// Remote ports of the established TCP connections of process `pid` (IPv4), from its socket
+/// descriptors and /proc/net/tcp: which server a client talks to.
+func remoteLoopbackPorts(of pid: Int32) -> [Int] {
+    let fdDir = "/proc/\(pid)/fd"
+    var inodes = Set<String>()
+    for fd in (try? FileManager.default.contentsOfDirectory(atPath: fdDir)) ?? [] {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDir)/\(fd)"),
+              target.hasPrefix("socket:[") else { continue }
+        inodes.insert(String(target.dropFirst(8).dropLast()))
+    }
+    guard let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else { return [] }
+    // Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+    return table.split(separator: "\n").dropFirst().compactMap { line -> Int? in
+        let f = line.split(separator: " ")
+        guard f.count > 9, f[3] == "01", inodes.contains(String(f[9])),
+              let port = f[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { return nil }
+        return port
+    }
 }

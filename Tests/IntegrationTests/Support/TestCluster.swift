@@ -163,6 +163,9 @@ final class TestCluster: @unchecked Sendable {
         p.terminate(graceSeconds: 0)
     }
 
+    /// Whether the daemon `name` runs (false after ``kill9(_:)`` until ``restart(_:)``).
+    func isRunning(_ name: String) -> Bool { daemons[name]?.isRunning == true }
+
     /// Starts a daemon again after ``kill9(_:)``.
     func restart(_ name: String) throws {
         try startDaemon(name, name == "namenode" ? ["namenode", "--config", configPath] : ["datanode", "--config", configPath, "--id", name])
@@ -218,11 +221,25 @@ final class TestCluster: @unchecked Sendable {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
+    /// The first crash a daemon logged (a Swift runtime trap, or `hfs cluster up` reporting a
+    /// child that exited on its own) with the lines around it, or nil.
+    func crashInLog() -> String? {
+        let text = (try? String(contentsOf: root.appendingPathComponent("cluster.log"), encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let marks = ["*** Program crashed", "Fatal error:", "exited with status"]
+        guard let i = lines.firstIndex(where: { line in marks.contains { line.contains($0) } }) else { return nil }
+        // The crashed thread's frames follow the thread list: keep them when they are there.
+        let crashed = lines[i...].firstIndex { $0.contains(" crashed:") } ?? i
+        let head = lines[max(0, i - 5)...min(lines.count - 1, i + 3)]
+        let frames = crashed > i ? lines[crashed..<min(lines.count, crashed + 25)] : []
+        return (head + (frames.isEmpty ? [] : ["..."] + frames)).joined(separator: "\n")
+    }
+
     // MARK: using it
 
     /// `hfs ARGS` against this cluster (via `$HFS_CONFIG`), run in ``root``.
-    func run(_ args: [String], stdin: Data? = nil, timeoutSeconds: Double = 180) async throws -> CLIResult {
-        try await hfs.run(args, stdin: stdin, cwd: root, extraEnv: ["HFS_CONFIG": configPath], timeoutSeconds: timeoutSeconds)
+    func run(_ args: [String], stdin: Data? = nil, stdinPath: String? = nil, timeoutSeconds: Double = 180) async throws -> CLIResult {
+        try await hfs.run(args, stdin: stdin, stdinPath: stdinPath, cwd: root, extraEnv: ["HFS_CONFIG": configPath], timeoutSeconds: timeoutSeconds)
     }
 
     /// Like ``run(_:stdin:timeoutSeconds:)``, but records an issue (with the command and its
@@ -275,6 +292,9 @@ struct ClusterTrait: SuiteTrait, TestScoping {
             cluster.removeFiles()
         }
         try await TestCluster.$current.withValue(cluster) { try await function() }
+        // A daemon that crashed and was restarted (by `hfs cluster up`, or by the test after a
+        // kill) may leave every test green: its crash is a failure of the suite all the same.
+        if let crash = cluster.crashInLog() { Issue.record("a daemon crashed during the suite:\n\(crash)") }
     }
 }
 
