@@ -168,7 +168,7 @@ struct WriteContext: Sendable {
     /// Streams a large file into dedicated blocks of `blockSizeBytes` logical bytes each, then
     /// commits it. When a pipeline node fails (unreachable, or its disk full), that block is
     /// sent again to a new pipeline without the node, from the file read again at the block's
-    /// first byte (or from memory); stdin cannot be read twice, so there such a put fails.
+    /// first byte (or from memory; stdin from its spool, see ``LocalSource``).
     func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double,
                      image: ImageAttributes? = nil) async throws -> PutSummary {
         var producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
@@ -187,22 +187,32 @@ struct WriteContext: Sendable {
                 let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication, excludeNodes: exclude),
                                                       after: lastError)
                 producer.startBlock(limit: blockSizeBytes)
+                let body = FrameBody(producer: producer)
                 do {
-                    let answer = try await client.appendToPipeline(alloc, kind: .dedicated,
-                                                                   body: .stream(FrameBody(producer: producer), length: .unknown))
+                    let answer: AppendResponse
+                    do {
+                        answer = try await client.appendToPipeline(alloc, kind: .dedicated, body: .stream(body, length: .unknown))
+                        await body.gate.close()
+                    } catch {
+                        // The HTTP client may still be inside a read of the body: once the gate
+                        // is closed, the producer (and the input under it) is ours again.
+                        await body.gate.close()
+                        throw error
+                    }
                     try producer.check()
                     extents.append(Extent(block: alloc.block, offset: answer.offset, storedLength: answer.storedLength, logicalLength: producer.blockLogicalBytes))
                     acks.append(BlockAck(block: alloc.block, length: answer.offset + answer.storedLength, nodes: answer.nodes))
                     stored += answer.storedLength
                     sent += producer.blockLogicalBytes
+                    try source.stored(upTo: sent)
                     break
                 } catch let e as HFSError where e.code == .unavailable && e.node != nil && failures < 3 {
                     // Best effort: the partial replicas go now, and on the failed node when it
                     // returns; if the namenode does not hear it, the block is retired as
                     // uncommitted later (Limits.uncommittedBlockAgeSecondsMin).
                     try? await client.abandon(alloc.block)
-                    // The old producer may still be touched by the failed request: start afresh
-                    // on a new descriptor at the block's first byte.
+                    // Start afresh at the block's first byte: from memory, from the file opened
+                    // again, or (stdin) from what this put kept of it.
                     if source.isInMemory {
                         producer = try FrameProducer(source: source, prefix: Array(prefix[Int(sent)...]), policy: policy, isCompressedFormat: compressed)
                     } else {
@@ -262,8 +272,15 @@ final class LocalSource: @unchecked Sendable {
     let name: String
     private let owned: Bool
     private(set) var eof = false
+    /// Stdin only: every byte read so far that a new pipeline may need again.
+    private let spool: Spool?
+    /// Of a source reading through the spool: the next stream offset it returns.
+    private var position: Int64 = 0
 
-    private init(fd: Int32, name: String, owned: Bool) { self.fd = fd; self.name = name; self.owned = owned }
+    private init(fd: Int32, name: String, owned: Bool, spool: Spool? = nil, ownsSpool: Bool = false) {
+        self.fd = fd; self.name = name; self.owned = owned; self.spool = spool; self.ownsSpool = ownsSpool
+    }
+    private let ownsSpool: Bool
 
     /// A source with nothing left to read: for bytes already in memory, passed as the prefix.
     static func exhausted(name: String) -> LocalSource {
@@ -274,7 +291,7 @@ final class LocalSource: @unchecked Sendable {
 
     static func open(_ s: PutSource) throws -> LocalSource {
         switch s {
-        case .stdin: return LocalSource(fd: 0, name: "stdin", owned: false)
+        case .stdin: return LocalSource(fd: 0, name: "stdin", owned: false, spool: try Spool(input: 0), ownsSpool: true)
         case .file(let path):
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw HFSError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -282,13 +299,23 @@ final class LocalSource: @unchecked Sendable {
         }
     }
 
-    func close() { if owned { Glibc.close(fd) } }
+    func close() {
+        if owned { Glibc.close(fd) }
+        if ownsSpool { spool?.close() }
+    }
 
     /// All its bytes were handed over as the prefix (``exhausted(name:)``).
-    var isInMemory: Bool { fd < 0 }
+    var isInMemory: Bool { fd < 0 && spool == nil }
 
-    /// The same file opened again and positioned at `offset`; nil for stdin.
+    /// The same input again from `offset`: the file opened again, or stdin replayed from its
+    /// spool (nil when the spool no longer holds `offset`).
     func reopened(at offset: Int64) throws -> LocalSource? {
+        if let spool {
+            guard offset >= spool.base else { return nil }
+            let again = LocalSource(fd: fd, name: name, owned: false, spool: spool)
+            again.position = offset
+            return again
+        }
         guard owned else { return nil }
         let again = try LocalSource.open(.file(name))
         guard lseek(again.fd, off_t(offset), SEEK_SET) == off_t(offset) else {
@@ -298,8 +325,17 @@ final class LocalSource: @unchecked Sendable {
         return again
     }
 
+    /// Every byte before stream offset `offset` is stored for good: the spool forgets them.
+    func stored(upTo offset: Int64) throws { try spool?.forget(before: offset) }
+
     /// Reads up to `count` bytes into `dst`; fewer only at end of input.
     func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let spool {
+            let n = try spool.read(at: position, into: dst, name: name)
+            position += Int64(n)
+            if n < dst.count { eof = true }
+            return n
+        }
         var done = 0
         while done < dst.count {
             let n = Glibc.read(fd, dst.baseAddress! + done, dst.count - done)
@@ -331,6 +367,84 @@ final class LocalSource: @unchecked Sendable {
     private func readBytes(_ n: Int) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: n) { buf, got in
             got = try read(into: UnsafeMutableRawBufferPointer(buf))
+        }
+    }
+}
+
+/// What a put read from stdin and may have to send again: the bytes from the first one not yet
+/// in a stored block (`base`) to the last one read (`end`), in an unlinked temporary file, so
+/// that a pipeline failure mid-block costs no memory. Stdin is read only through it.
+final class Spool: @unchecked Sendable {
+    // @unchecked: used by one upload at a time, whose readers take turns (FrameBody's gate).
+    private let input: Int32
+    private let fd: Int32
+    private(set) var base: Int64 = 0
+    private var end: Int64 = 0
+    private var inputEnded = false
+
+    init(input: Int32) throws {
+        var template = Array((NSTemporaryDirectory() + "/hfs-stdin-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw HFSError(.io, "local: cannot create a spool file for stdin in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        self.input = input
+        self.fd = fd
+    }
+
+    func close() { Glibc.close(fd) }
+
+    /// Reads from stream offset `at` (≥ `base`): spooled bytes first, then new input, which is
+    /// spooled as it comes. Fewer than `dst.count` bytes only at the end of the input.
+    func read(at: Int64, into dst: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+        guard at >= base && at <= end else { throw HFSError(.io, "local: stdin spool holds \(base)..<\(end), not \(at)") }
+        var done = 0
+        while done < dst.count {
+            let pos = at + Int64(done)
+            if pos < end {
+                let n = pread(fd, dst.baseAddress! + done, min(dst.count - done, Int(end - pos)), off_t(pos - base))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw HFSError(.io, "local: read the stdin spool: \(n < 0 ? String(cString: strerror(errno)) : "end of file")") }
+                done += n
+                continue
+            }
+            if inputEnded { break }
+            let n = Glibc.read(input, dst.baseAddress! + done, dst.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HFSError(.io, "read \(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { inputEnded = true; break }
+            try write(UnsafeRawBufferPointer(start: dst.baseAddress! + done, count: n), at: end)
+            end += Int64(n)
+            done += n
+        }
+        return done
+    }
+
+    /// Drops the bytes before `offset`: the rest (read ahead, less than a frame or the first
+    /// bytes) moves to the start of the file.
+    func forget(before offset: Int64) throws {
+        guard offset > base else { return }
+        let keep = Int(end - offset)
+        var rest = [UInt8](repeating: 0, count: keep)
+        if keep > 0 {
+            let n = rest.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, keep, off_t(offset - base)) }
+            guard n == keep else { throw HFSError(.io, "local: read the stdin spool: \(String(cString: strerror(errno)))") }
+        }
+        guard ftruncate(fd, 0) == 0 else { throw HFSError(.io, "local: truncate the stdin spool: \(String(cString: strerror(errno)))") }
+        base = offset
+        try rest.withUnsafeBytes { try write($0, at: offset) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at pos: Int64) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + off, bytes.count - off, off_t(pos - base) + off_t(off))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HFSError(.io, "local: write the stdin spool in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+            }
+            off += n
         }
     }
 }
@@ -399,12 +513,19 @@ final class FrameProducer: @unchecked Sendable {
     }
 }
 
+/// A block's frames as a request body; reads stop at the ``ReadGate``.
 struct FrameBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let producer: FrameProducer
+    let gate = ReadGate()
     struct AsyncIterator: AsyncIteratorProtocol {
         let producer: FrameProducer
-        mutating func next() async throws -> ByteBuffer? { producer.next() }
+        let gate: ReadGate
+        mutating func next() async throws -> ByteBuffer? {
+            guard gate.enter() else { throw HFSError(.unavailable, "the request ended before its body was sent") }
+            defer { gate.leave() }
+            return producer.next()
+        }
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(producer: producer) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(producer: producer, gate: gate) }
 }

@@ -4,7 +4,6 @@ import HFSCore
 import HFSFormat
 import HFSServer
 import Hummingbird
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// Request headers of the write pipeline.
@@ -180,45 +179,4 @@ struct TeeBody: AsyncSequence, Sendable {
         }
     }
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink, gate: gate) }
-}
-
-/// Lets the owner of a sequence read by another task take it back: after ``close()`` returns,
-/// no read is in flight and none starts.
-final class ReadGate: Sendable {
-    private struct State {
-        var reading = false
-        var closed = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-    private let state = NIOLockedValueBox(State())
-
-    /// False once closed; otherwise the caller is reading until ``leave()``.
-    func enter() -> Bool {
-        state.withLockedValue { s in
-            guard !s.closed else { return false }
-            s.reading = true
-            return true
-        }
-    }
-
-    func leave() {
-        let waiter = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
-            s.reading = false
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Refuses new reads and waits for the one in flight, if any.
-    func close() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLockedValue { s -> Bool in
-                s.closed = true
-                if s.reading { s.waiter = c; return false }
-                return true
-            }
-            if now { c.resume() }
-        }
-    }
 }

@@ -1,0 +1,45 @@
+import Synchronization
+
+/// Lets the owner of a sequence that another task reads take it back: after ``close()``
+/// returns, no read is in flight and none starts. For request bodies handed to the HTTP client,
+/// which may leave its body-reading task inside a read when the request fails.
+public final class ReadGate: Sendable {
+    public init() {}
+
+    private struct State {
+        var reading = false
+        var closed = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    /// False once closed; otherwise the caller is reading until ``leave()``.
+    public func enter() -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            s.reading = true
+            return true
+        }
+    }
+
+    public func leave() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.reading = false
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Refuses new reads and waits for the one in flight, if any.
+    public func close() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                s.closed = true
+                if s.reading { s.waiter = c; return false }
+                return true
+            }
+            if now { c.resume() }
+        }
+    }
+}
