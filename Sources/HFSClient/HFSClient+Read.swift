@@ -9,8 +9,9 @@ import NIOFoundationCompat
 /// Where read bytes go: called once per verified frame, in order.
 public typealias ReadSink = (ByteBuffer) throws -> Void
 /// Where read bytes go when extents may arrive out of order: each verified frame with its
-/// offset in the file. Called from several tasks at once.
-public typealias PositionalSink = @Sendable (ByteBuffer, Int64) throws -> Void
+/// offset in the file. Called from several tasks at once; the next frame of the same extent is
+/// read only once it returns.
+public typealias PositionalSink = @Sendable (ByteBuffer, Int64) async throws -> Void
 
 extension HFSClient {
     /// Reads a whole file in order, verifying every frame. Each extent is read from its first
@@ -39,7 +40,7 @@ extension HFSClient {
                 if inFlight >= extentsInFlight { total += try await group.next() ?? 0; inFlight -= 1 }
                 group.addTask {
                     try await self.readExtent(e, of: file, decoder: FrameDecoder()) { buffer, within in
-                        try sink(buffer, start + within)
+                        try await sink(buffer, start + within)
                     }
                 }
                 inFlight += 1
@@ -64,7 +65,7 @@ extension HFSClient {
     /// moved the file's bytes after `file` was looked up, and the old block is gone), a file of
     /// one extent is looked up again, once, and read where it is now.
     private func readExtent(_ e: ExtentLocation, of file: FileLocations, decoder: FrameDecoder,
-                            sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
+                            sink: (ByteBuffer, Int64) async throws -> Void) async throws -> Int64 {
         do {
             return try await readExtent(e, path: file.status.path, decoder: decoder, sink: sink)
         } catch let moved as HFSError where moved.code == .notFound && file.extents.count == 1 {
@@ -83,7 +84,7 @@ extension HFSClient {
     /// within the extent. Returns the extent's logical length. Throws `.notFound` when every
     /// replica answered that it does not have the block, before any byte was read.
     private func readExtent(_ e: ExtentLocation, path: String, decoder: FrameDecoder,
-                            sink: (ByteBuffer, Int64) throws -> Void) async throws -> Int64 {
+                            sink: (ByteBuffer, Int64) async throws -> Void) async throws -> Int64 {
         let start = e.extent.offset, end = e.extent.offset + e.extent.storedLength
         var pos = start
         var logical: Int64 = 0
@@ -109,11 +110,11 @@ extension HFSClient {
                         if frame.header.codec == .none {
                             // Stored bytes are the logical bytes: verify and pass them on as they are.
                             try frame.stored.withUnsafeReadableBytes { try decoder.verify(header: frame.header, stored: $0) }
-                            try sink(frame.stored, logical)
+                            try await sink(frame.stored, logical)
                         } else {
                             out.clear()
                             try frame.stored.withUnsafeReadableBytes { try decoder.decode(header: frame.header, stored: $0, into: &out) }
-                            try sink(out, logical)
+                            try await sink(out, logical)
                         }
                         pos += Int64(frame.header.frameLength)
                         logical += Int64(frame.header.logicalLength)
@@ -286,42 +287,118 @@ struct CoalescedRun: Sendable {
 
 /// A local file being written by `get`. Bytes reach it only once verified; if the read fails
 /// the file is removed, so a failed get leaves no half file behind.
+///
+/// With `direct`, the aligned bulk of each write goes around the page cache (O_DIRECT, through a
+/// reused aligned buffer) and only a file's unaligned tail through it: on a VM that hands free
+/// memory back to its host, filling fresh page-cache pages cost 1.5 s of CPU per GiB against
+/// ~0.15 s for direct writes (scripts/bench/pagecache.sh, docs/BENCHMARKS.md). Where O_DIRECT
+/// is refused (tmpfs, some network file systems) every write goes through the page cache.
 public final class LocalFileSink: @unchecked Sendable {
     let fd: Int32
     private let lock = NIOLock()
     let path: String
     private var done = false
+    /// The same file opened with O_DIRECT, or -1.
+    private let directFD: Int32
+    private let directOK = NIOLockedValueBox(true)
+    private let buffers = NIOLockedValueBox<[UnsafeMutableRawPointer]>([])
 
-    public init(path: String) throws {
+    public init(path: String, direct: Bool = false) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HFSError(.io, "local: cannot create \(path): \(String(cString: strerror(errno)))") }
+        directFD = direct && Self.oDirect != 0 ? open(path, O_WRONLY | O_CLOEXEC | Self.oDirect) : -1
     }
 
     deinit {
         close(fd)
+        if directFD >= 0 { close(directFD) }
+        for b in buffers.withLockedValue({ $0 }) { free(b) }
         if !done { unlink(path) }
     }
 
-    /// Writes `buffer` at `offset` in the file; safe from several tasks at once. One write at a
-    /// time: concurrent writes to one file serialize on its inode lock anyway, and waiting
-    /// there spins (a fifth of a 4-extents-in-flight get's CPU went to `rwsem_spin_on_owner`).
+    /// Writes `buffer` at `offset` in the file; safe from several tasks at once.
     public func write(_ buffer: ByteBuffer, at offset: Int64) throws {
-        try lock.withLock { try write(locked: buffer, at: offset) }
+        var buffer = buffer
+        let align = Limits.directWriteAlignment
+        if directFD >= 0, offset % Int64(align) == 0, buffer.readableBytes >= align, directOK.withLockedValue({ $0 }) {
+            let bulk = buffer.readableBytes - buffer.readableBytes % align
+            if try writeDirect(buffer.readSlice(length: bulk)!, at: offset) {
+                if buffer.readableBytes == 0 { return }
+                return try writeBuffered(buffer, at: offset + Int64(bulk))
+            }
+            buffer.moveReaderIndex(to: 0)
+        }
+        try writeBuffered(buffer, at: offset)
     }
 
-    private func write(locked buffer: ByteBuffer, at offset: Int64) throws {
-        try buffer.withUnsafeReadableBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = pwrite(fd, raw.baseAddress! + off, raw.count - off, off_t(offset) + off_t(off))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw HFSError(.io, "local: write \(path): \(String(cString: strerror(errno)))")
-                }
-                off += n
-            }
+    /// One buffered write at a time: concurrent writes to one file serialize on its inode lock
+    /// anyway, and waiting there spins (a fifth of a 4-extents-in-flight get's CPU went to
+    /// `rwsem_spin_on_owner`).
+    private func writeBuffered(_ buffer: ByteBuffer, at offset: Int64) throws {
+        try lock.withLock {
+            let err = buffer.withUnsafeReadableBytes { Self.pwriteAll(fd, $0, at: offset) }
+            if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
         }
+    }
+
+    /// False when the file system refused O_DIRECT (then nothing was written, and later writes
+    /// take the page cache).
+    private func writeDirect(_ bytes: ByteBuffer, at offset: Int64) throws -> Bool {
+        let size = Limits.frameLogicalBytesMax
+        guard bytes.readableBytes <= size else {
+            // Larger than a frame (not produced by the read path): in frame-sized pieces.
+            var rest = bytes, at = offset
+            while rest.readableBytes > 0 {
+                let piece = rest.readSlice(length: min(size, rest.readableBytes))!
+                guard try writeDirect(piece, at: at) else { return false }
+                at += Int64(piece.readableBytes)
+            }
+            return true
+        }
+        let staging = try takeBuffer(size)
+        defer { buffers.withLockedValue { $0.append(staging) } }
+        bytes.withUnsafeReadableBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let raw = UnsafeRawBufferPointer(start: staging, count: bytes.readableBytes)
+        let err = Self.pwriteAll(directFD, raw, at: offset)
+        if err == EINVAL {
+            directOK.withLockedValue { $0 = false }
+            return false
+        }
+        if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
+        return true
+    }
+
+    private func takeBuffer(_ size: Int) throws -> UnsafeMutableRawPointer {
+        if let b = buffers.withLockedValue({ $0.popLast() }) { return b }
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, Limits.directWriteAlignment, size) == 0, let p else {
+            throw HFSError(.io, "local: cannot allocate \(size) bytes for writing \(path)")
+        }
+        return p
+    }
+
+    /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.
+    #if os(Linux) && (arch(x86_64) || arch(i386))
+    static let oDirect: Int32 = 0o40000
+    #elseif os(Linux) && (arch(arm64) || arch(arm))
+    static let oDirect: Int32 = 0o200000
+    #else
+    static let oDirect: Int32 = 0
+    #endif
+
+    /// 0, or the errno of the write that failed.
+    private static func pwriteAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, at offset: Int64) -> Int32 {
+        var off = 0
+        while off < raw.count {
+            let n = pwrite(fd, raw.baseAddress! + off, raw.count - off, off_t(offset) + off_t(off))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            off += n
+        }
+        return 0
     }
 
     /// Keeps the file: every byte was verified.

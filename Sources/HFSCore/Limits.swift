@@ -49,6 +49,12 @@ public enum Limits {
     public static let coalescedReadGapBytesMax: Int64 = 256 << 10
     /// Files larger than `coalescedReadBytesMax` fetched at once by `hfs get` of a tree.
     public static let getLargeFilesInFlightMax = 4
+    /// Offsets and lengths of O_DIRECT writes (`hfs get` of large files) are multiples of this;
+    /// 4 KiB suits devices of 512-byte and 4 KiB sectors.
+    public static let directWriteAlignment = 4096
+    /// `hfs get` writes files at least this large around the page cache (O_DIRECT), unless
+    /// `--cache`.
+    public static let directWriteBytesMin: Int64 = 64 << 20
     /// Blocks of one large file fetched at once by `hfs get`.
     public static let getExtentsInFlightMax = 4
     /// Block copies one datanode is asked to make per replication round.

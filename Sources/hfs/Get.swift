@@ -4,6 +4,7 @@ import HFSClient
 import HFSCore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,8 @@ struct Get: AsyncParsableCommand {
     var force = false
     @Option(name: .long, help: "Run a filter hook on the datanode that serves each file and write its output: HOOK[:VALUE] or HOOK:k=v,k=v (e.g. thumbnail:256).")
     var transform: String?
+    @Flag(name: .long, help: "Write files of 64 MiB and more through the page cache too (by default they bypass it with O_DIRECT, as a disk copy tool would).")
+    var cache = false
     @Argument(help: "REMOTE... LOCAL") var paths: [String] = []
 
     func validate() throws {
@@ -74,7 +77,8 @@ struct Get: AsyncParsableCommand {
                     var inFlight = 0
                     for (loc, job) in large {
                         if inFlight >= Limits.getLargeFilesInFlightMax { try await group.next(); inFlight -= 1 }
-                        group.addTask { try await Self.fetch(c, loc, to: job.1) }
+                        let direct = !cache && loc.status.size >= Limits.directWriteBytesMin
+                        group.addTask { try await Self.fetch(c, loc, to: job.1, direct: direct) }
                         inFlight += 1
                     }
                     try await group.waitForAll()
@@ -103,9 +107,17 @@ struct Get: AsyncParsableCommand {
         }
     }
 
-    static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String) async throws {
-        let sink = try LocalFileSink(path: dest)
-        try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { try sink.write($0, at: $1) }
+    static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String, direct: Bool) async throws {
+        let sink = try LocalFileSink(path: dest, direct: direct)
+        if direct {
+            // Direct writes wait for the disk: they run beside the cooperative threads, which
+            // go on receiving and verifying the other extents meanwhile.
+            try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { buffer, offset in
+                try await NIOThreadPool.singleton.runIfActive { try sink.write(buffer, at: offset) }
+            }
+        } else {
+            try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { try sink.write($0, at: $1) }
+        }
         sink.commit()
     }
 

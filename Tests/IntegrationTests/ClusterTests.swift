@@ -50,6 +50,33 @@ extension ClusterTests {
             try await c.expectCat("/blocks/big.bin", data, "cat of a multi-block file")
         }
 
+        /// `get` writes files of 64 MiB and more with O_DIRECT, an unaligned tail through the
+        /// page cache; `--cache` takes the page cache for all of it. Same bytes either way.
+        @Test("get of a 64 MiB file goes around the page cache (O_DIRECT), with --cache through it")
+        func directGet() async throws {
+            let c = try currentCluster()
+            let size = Int(Limits.directWriteBytesMin) + 4_321
+            let dir = try c.localDir("direct")
+            let data = TestData.random(size, seed: 43)
+            try TestData.write(data, to: dir.appendingPathComponent("big.bin"))
+            try await c.ok(["mkdir", "-p", "/direct"])
+            try await c.ok(["put", dir.appendingPathComponent("big.bin").path, "/direct/big.bin"], timeoutSeconds: 300)
+            for cache in [false, true] {
+                let out = dir.appendingPathComponent(cache ? "cached.bin" : "direct.bin")
+                try await c.ok(["get"] + (cache ? ["--cache"] : []) + ["/direct/big.bin", out.path], timeoutSeconds: 300)
+                // What the get left in the page cache, before reading the file back fills it.
+                if !isTmpfs(dir.path), let resident = residentFraction(out.path) {
+                    if cache {
+                        #expect(resident > 0.5, "get --cache left \(resident) of the file in the page cache")
+                    } else {
+                        #expect(resident < 0.05, "a direct get left \(resident) of the file in the page cache")
+                    }
+                }
+                let got = try #require(try? Data(contentsOf: out), "get wrote no \(out.path)")
+                expectSameBytes(got, data, "get\(cache ? " --cache" : "") of \(size) bytes")
+            }
+        }
+
         @Test("a tree of 1,000 small files: put dir /dst/, get /dst/dir out/")
         func thousandFiles() async throws {
             let c = try currentCluster()
@@ -196,4 +223,37 @@ extension ClusterTests {
             #expect(st.storedSize >= size && st.storedSize <= size + size / 100, "stored \(st.storedSize) of \(size)")
         }
     }
+}
+
+/// Whether `path` lies on a tmpfs (where O_DIRECT may be refused and every page is resident).
+func isTmpfs(_ path: String) -> Bool {
+    // The mount with the longest mount point that contains `path`, from /proc/self/mounts.
+    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    var best = (point: "", type: "")
+    for line in mounts.split(separator: "\n") {
+        let f = line.split(separator: " ")
+        guard f.count >= 3 else { continue }
+        let point = String(f[1])
+        let within = point == "/" || real == point || real.hasPrefix(point + "/")
+        if within && point.count >= best.point.count { best = (point, String(f[2])) }
+    }
+    return best.type == "tmpfs"
+}
+
+/// The fraction of `path`'s pages in the page cache (mincore of a mapping that touches nothing),
+/// or nil when it cannot be told.
+func residentFraction(_ path: String) -> Double? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, st.st_size > 0 else { return nil }
+    let length = Int(st.st_size)
+    guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else { return nil }
+    defer { munmap(map, length) }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    var vec = [UInt8](repeating: 0, count: (length + page - 1) / page)
+    guard mincore(map, length, &vec) == 0 else { return nil }
+    return Double(vec.filter { $0 & 1 != 0 }.count) / Double(vec.count)
 }
