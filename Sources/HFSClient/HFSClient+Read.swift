@@ -323,11 +323,11 @@ public final class LocalFileSink: @unchecked Sendable {
         let align = Limits.directWriteAlignment
         if directFD >= 0, offset % Int64(align) == 0, buffer.readableBytes >= align, directOK.withLockedValue({ $0 }) {
             let bulk = buffer.readableBytes - buffer.readableBytes % align
-            if try writeDirect(buffer.readSlice(length: bulk)!, at: offset) {
-                if buffer.readableBytes == 0 { return }
+            if try writeDirect(buffer.getSlice(at: buffer.readerIndex, length: bulk)!, at: offset) {
+                if bulk == buffer.readableBytes { return }
+                buffer.moveReaderIndex(forwardBy: bulk)
                 return try writeBuffered(buffer, at: offset + Int64(bulk))
             }
-            buffer.moveReaderIndex(to: 0)
         }
         try writeBuffered(buffer, at: offset)
     }

@@ -276,6 +276,8 @@ final class LocalSource: @unchecked Sendable {
     private let spool: Spool?
     /// Of a source reading through the spool: the next stream offset it returns.
     private var position: Int64 = 0
+    /// Stdin that is a regular file: where it was positioned when the put began.
+    private var stdinFileStart: off_t = -1
 
     private init(fd: Int32, name: String, owned: Bool, spool: Spool? = nil, ownsSpool: Bool = false) {
         self.fd = fd; self.name = name; self.owned = owned; self.spool = spool; self.ownsSpool = ownsSpool
@@ -291,7 +293,17 @@ final class LocalSource: @unchecked Sendable {
 
     static func open(_ s: PutSource) throws -> LocalSource {
         switch s {
-        case .stdin: return LocalSource(fd: 0, name: "stdin", owned: false, spool: try Spool(input: 0), ownsSpool: true)
+        case .stdin:
+            // A regular file on stdin is opened again to be read twice (see reopened(at:));
+            // a pipe goes through a spool (without one, where $TMPDIR takes no file, a pipeline
+            // failure during a large put from a pipe fails the put).
+            var st = stat()
+            if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+                let source = LocalSource(fd: 0, name: "stdin", owned: false)
+                source.stdinFileStart = lseek(0, 0, SEEK_CUR)
+                return source
+            }
+            return LocalSource(fd: 0, name: "stdin", owned: false, spool: try? Spool(input: 0), ownsSpool: true)
         case .file(let path):
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw HFSError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -316,9 +328,21 @@ final class LocalSource: @unchecked Sendable {
             again.position = offset
             return again
         }
-        guard owned else { return nil }
-        let again = try LocalSource.open(.file(name))
-        guard lseek(again.fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+        let start: off_t
+        let again: LocalSource
+        if owned {
+            again = try LocalSource.open(.file(name))
+            start = 0
+        } else if stdinFileStart >= 0 {
+            // Its own open file description: the original offset of fd 0 stays where it was.
+            let fd = Glibc.open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            again = LocalSource(fd: fd, name: name, owned: true)
+            start = stdinFileStart
+        } else {
+            return nil
+        }
+        guard lseek(again.fd, start + off_t(offset), SEEK_SET) == start + off_t(offset) else {
             again.close()
             throw HFSError(.io, "seek \(name) to \(offset): \(String(cString: strerror(errno)))")
         }
@@ -371,9 +395,10 @@ final class LocalSource: @unchecked Sendable {
     }
 }
 
-/// What a put read from stdin and may have to send again: the bytes from the first one not yet
-/// in a stored block (`base`) to the last one read (`end`), in an unlinked temporary file, so
-/// that a pipeline failure mid-block costs no memory. Stdin is read only through it.
+/// What a put read from a stdin pipe and may have to send again: the bytes from the first one not
+/// yet in a stored block (`base`) to the last one read (`end`), in an unlinked temporary file in
+/// `$TMPDIR` (about one block at most), not in the process's memory. Such a stdin is read only
+/// through it.
 final class Spool: @unchecked Sendable {
     // @unchecked: used by one upload at a time, whose readers take turns (FrameBody's gate).
     private let input: Int32
@@ -387,6 +412,7 @@ final class Spool: @unchecked Sendable {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw HFSError(.io, "local: cannot create a spool file for stdin in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))") }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         self.input = input
         self.fd = fd
     }

@@ -49,6 +49,9 @@ public enum Limits {
     public static let coalescedReadGapBytesMax: Int64 = 256 << 10
     /// Files larger than `coalescedReadBytesMax` fetched at once by `hfs get` of a tree.
     public static let getLargeFilesInFlightMax = 4
+    /// A datanode whose forward down the pipeline failed waits this long for the writer's next
+    /// chunk (the read in flight) before closing the writer's connection.
+    public static let stalledWriterSecondsMax: Int64 = 10
     /// Offsets and lengths of O_DIRECT writes (`hfs get` of large files) are multiples of this;
     /// 4 KiB suits devices of 512-byte and 4 KiB sectors.
     public static let directWriteAlignment = 4096

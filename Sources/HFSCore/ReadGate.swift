@@ -13,10 +13,11 @@ public final class ReadGate: Sendable {
     }
     private let state = Mutex(State())
 
-    /// False once closed; otherwise the caller is reading until ``leave()``.
+    /// False once closed; otherwise the caller is reading until ``leave()``. One reader at a time.
     public func enter() -> Bool {
         state.withLock { s in
             guard !s.closed else { return false }
+            precondition(!s.reading, "two concurrent reads through one ReadGate")
             s.reading = true
             return true
         }
@@ -31,15 +32,30 @@ public final class ReadGate: Sendable {
         waiter?.resume()
     }
 
-    /// Refuses new reads and waits for the one in flight, if any.
+    /// Refuses new reads and waits for the one in flight, if any. Called once.
     public func close() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
+                precondition(!s.closed, "ReadGate closed twice")
                 s.closed = true
                 if s.reading { s.waiter = c; return false }
                 return true
             }
             if now { c.resume() }
+        }
+    }
+
+    /// ``close()``, calling `unstick` once if the read in flight has not ended after `grace`
+    /// (it should make that read end, e.g. by closing the connection it waits on).
+    public func close(after grace: Duration, unstick: @escaping @Sendable () -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.close() }
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                if !Task.isCancelled { unstick() }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

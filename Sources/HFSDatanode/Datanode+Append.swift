@@ -29,7 +29,7 @@ extension Datanode {
     /// Appends a stream of frames to a block: verifies every frame, writes it locally and forwards
     /// it to the next node as it arrives, fsyncs, and answers once every node downstream has
     /// answered too. On any failure the local file is cut back to where the append started.
-    func append(block id: Int64, request: Request) async throws -> AppendResponse {
+    func append(block id: Int64, request: Request, channel: any Channel) async throws -> AppendResponse {
         let downstream = try PipelineHeader.decode(request.headers[values: .init(PipelineHeader.downstream)!].first ?? "")
         guard downstream.count < Limits.pipelineWidthMax else { throw HFSError.invalid("pipeline longer than \(Limits.pipelineWidthMax)") }
         let expected = request.headers[values: .init(PipelineHeader.offset)!].first.map { Int64($0) ?? -1 }
@@ -69,7 +69,9 @@ extension Datanode {
                                                kind: packed ? .packed : .dedicated, body: .stream(tee, length: .unknown))
                     await tee.gate.close()
                 } catch {
-                    await tee.gate.close()
+                    // The read in flight ends with the writer's next chunk; a writer that sends
+                    // nothing more for a while loses its connection, which ends the read too.
+                    await tee.gate.close(after: .seconds(Limits.stalledWriterSecondsMax)) { channel.close(promise: nil) }
                     throw error
                 }
                 guard answer.offset == offset, answer.storedLength == sink.written else {

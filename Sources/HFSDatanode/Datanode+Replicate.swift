@@ -81,22 +81,26 @@ struct BlockFileBody: AsyncSequence, Sendable {
         let ranges: [ByteRange]
         var index = 0
         var done: Int64 = 0  // bytes of ranges[index] read so far
-        var fd: Int32 = -1
+        /// Open from the first read until the end, or until the iterator goes (a copy that
+        /// failed half way leaves no descriptor behind).
+        var file: OpenFile?
 
         mutating func next() async throws -> ByteBuffer? {
             if index < ranges.count, done == ranges[index].length { index += 1; done = 0 }
             guard index < ranges.count else {
-                if fd >= 0 { close(fd); fd = -1 }
+                file = nil
                 return nil
             }
-            if fd < 0 {
-                fd = open(path, O_RDONLY | O_CLOEXEC)
+            if file == nil {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw HFSError(.io, "open \(path): \(String(cString: strerror(errno)))") }
+                file = OpenFile(fd: fd)
             }
+            let fd = file!.fd
             let r = ranges[index]
             let want = Int(Swift.min(Int64(Limits.frameLogicalBytesMax), r.length - done))
             var buffer = ByteBuffer()
-            let fd = self.fd, at = r.offset + done
+            let at = r.offset + done
             let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
                 let n = pread(fd, raw.baseAddress!, want, off_t(at))
                 guard n > 0 else { throw HFSError(.io, "read \(path) at \(at): \(n < 0 ? String(cString: strerror(errno)) : "end of file")") }
@@ -107,4 +111,11 @@ struct BlockFileBody: AsyncSequence, Sendable {
         }
     }
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, ranges: ranges) }
+}
+
+/// A file descriptor closed when the last reference goes.
+final class OpenFile: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }

@@ -45,7 +45,7 @@ public final class Datanode: Sendable {
     }
 
     public func run() async throws {
-        let router = Router()
+        let router = Router(context: DatanodeContext.self)
         routes(router)
         let app = Application(
             router: router,
@@ -72,12 +72,12 @@ public final class Datanode: Sendable {
         try? await http.shutdown()
     }
 
-    func routes(_ router: Router<BasicRequestContext>) {
+    func routes(_ router: Router<DatanodeContext>) {
         let api = router.group("api/v1")
         api.post("blocks/:id/append") { req, ctx -> Response in
             do {
                 let id = try Self.blockID(ctx)
-                return try JSONRoutes.response(try await self.append(block: id, request: req))
+                return try JSONRoutes.response(try await self.append(block: id, request: req, channel: ctx.channel))
             } catch {
                 return JSONRoutes.errorResponse(error)
             }
@@ -96,14 +96,14 @@ public final class Datanode: Sendable {
         api.json(.get, "health") { _, _ in OK() }
     }
 
-    static func blockID(_ ctx: BasicRequestContext) throws -> Int64 {
+    static func blockID(_ ctx: DatanodeContext) throws -> Int64 {
         guard let s = ctx.parameters.get("id"), let id = Int64(s), id > 0 else { throw HFSError.invalid("bad block id") }
         return id
     }
 
     // MARK: read
 
-    func read(block id: Int64, request: Request, context: BasicRequestContext) async throws -> Response {
+    func read(block id: Int64, request: Request, context: DatanodeContext) async throws -> Response {
         guard let length = store.length(id) else { throw HFSError.notFound("\(me.id): no block \(id)") }
         let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? -1
         let count = Int64(request.uri.queryParameters.get("length") ?? "\(length - max(offset, 0))") ?? -1
@@ -117,5 +117,17 @@ public final class Datanode: Sendable {
         let body = try await FileIO().loadFile(path: store.path(id), range: Int(offset)...Int(offset + count - 1),
                                                context: context, chunkLength: 256 << 10)
         return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+/// The request context of the datanode's routes: Hummingbird's basic one plus the connection,
+/// which an append closes when the writer upstream stops sending (see ``Datanode/append``).
+public struct DatanodeContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
     }
 }

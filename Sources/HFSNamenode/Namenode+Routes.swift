@@ -114,6 +114,7 @@ extension Namenode {
         api.json(.post, "blocks/abandon") { req, _ in
             let r = try await JSONRoutes.decode(AbandonBlockRequest.self, from: req)
             try await blocking { try self.store.abandon(r.block) }
+            self.logger.info("block \(r.block) abandoned by its writer (its pipeline failed); its replicas go")
             return OK()
         }
         api.json(.post, "blocks/compacted") { req, _ in

@@ -163,6 +163,12 @@ final class TestCluster: @unchecked Sendable {
         p.terminate(graceSeconds: 0)
     }
 
+    /// Daemons started separately that are gone although no test killed them, with their exit
+    /// status.
+    func exitedDaemons() -> [(name: String, status: Int32)] {
+        daemons.filter { !$0.value.isRunning }.map { ($0.key, $0.value.exitStatus ?? -1) }.sorted { $0.name < $1.name }
+    }
+
     /// Whether the daemon `name` runs (false after ``kill9(_:)`` until ``restart(_:)``).
     func isRunning(_ name: String) -> Bool { daemons[name]?.isRunning == true }
 
@@ -291,10 +297,16 @@ struct ClusterTrait: SuiteTrait, TestScoping {
             cluster.stop()
             cluster.removeFiles()
         }
-        try await TestCluster.$current.withValue(cluster) { try await function() }
         // A daemon that crashed and was restarted (by `hfs cluster up`, or by the test after a
-        // kill) may leave every test green: its crash is a failure of the suite all the same.
-        if let crash = cluster.crashInLog() { Issue.record("a daemon crashed during the suite:\n\(crash)") }
+        // kill) may leave every test green: its crash is a failure of the suite all the same,
+        // whether or not the suite ended in an error.
+        defer {
+            if let crash = cluster.crashInLog() { Issue.record("a daemon crashed during the suite:\n\(crash)") }
+            for (name, status) in cluster.exitedDaemons() {
+                Issue.record("hfs \(name) exited on its own (status \(status)) during the suite; log tail:\n\(cluster.logTail(lines: 30))")
+            }
+        }
+        try await TestCluster.$current.withValue(cluster) { try await function() }
     }
 }
 
