@@ -295,15 +295,20 @@ final class LocalSource: @unchecked Sendable {
         switch s {
         case .stdin:
             // A regular file on stdin is opened again to be read twice (see reopened(at:));
-            // a pipe goes through a spool (without one, where $TMPDIR takes no file, a pipeline
-            // failure during a large put from a pipe fails the put).
+            // a pipe goes through a spool (where $TMPDIR takes no file: a warning, and a
+            // pipeline failure during a large put from that pipe fails the put).
             var st = stat()
             if fstat(0, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
                 let source = LocalSource(fd: 0, name: "stdin", owned: false)
                 source.stdinFileStart = lseek(0, 0, SEEK_CUR)
                 return source
             }
-            return LocalSource(fd: 0, name: "stdin", owned: false, spool: try? Spool(input: 0), ownsSpool: true)
+            let spool: Spool?
+            do { spool = try Spool(input: 0) } catch {
+                FileHandle.standardError.write(Data("hfs: warning: \(error); a datanode failure during this put will fail it\n".utf8))
+                spool = nil
+            }
+            return LocalSource(fd: 0, name: "stdin", owned: false, spool: spool, ownsSpool: true)
         case .file(let path):
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw HFSError(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))") }

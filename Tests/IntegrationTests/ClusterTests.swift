@@ -94,6 +94,27 @@ extension ClusterTests {
             #expect(TestData.files(under: out.appendingPathComponent("tree")).count == 1000)
         }
 
+        /// A pipe on stdin is spooled in $TMPDIR (so that a block can be sent again after a
+        /// pipeline failure); without a usable $TMPDIR the put still works, and says what it lost.
+        @Test("put - from a pipe: stored whole; with no usable TMPDIR, one warning and still stored")
+        func stdinPipe() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("pipe")
+            let data = TestData.random(6_000_000, seed: 79)   // past the small-file size: dedicated blocks
+            try await c.ok(["mkdir", "-p", "/pipe"])
+            for (name, tmp) in [("spooled", dir.path), ("unspooled", dir.appendingPathComponent("missing").path)] {
+                let fifo = dir.appendingPathComponent("fifo-\(name)").path
+                try #require(mkfifo(fifo, 0o600) == 0)
+                let put = Task { try await c.run(["put", "-", "/pipe/\(name)"], stdinPath: fifo, env: ["TMPDIR": tmp]) }
+                try await feedFIFO(fifo, data, seconds: 60)
+                let r = try await put.value
+                #expect(r.status == 0, "put - from a pipe (\(name)): \(r)")
+                let warned = r.stderr.contains("hfs: warning: ") && r.stderr.contains("spool")
+                #expect(warned == (name == "unspooled"), "stderr of the \(name) put: \(r.stderr)")
+                try await c.expectCat("/pipe/\(name)", data)
+            }
+        }
+
         @Test("put - reads stdin; cat writes the file to stdout")
         func stdinAndCat() async throws {
             let c = try currentCluster()

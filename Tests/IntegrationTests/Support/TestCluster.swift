@@ -244,8 +244,10 @@ final class TestCluster: @unchecked Sendable {
     // MARK: using it
 
     /// `hfs ARGS` against this cluster (via `$HFS_CONFIG`), run in ``root``.
-    func run(_ args: [String], stdin: Data? = nil, stdinPath: String? = nil, timeoutSeconds: Double = 180) async throws -> CLIResult {
-        try await hfs.run(args, stdin: stdin, stdinPath: stdinPath, cwd: root, extraEnv: ["HFS_CONFIG": configPath], timeoutSeconds: timeoutSeconds)
+    func run(_ args: [String], stdin: Data? = nil, stdinPath: String? = nil, env: [String: String] = [:],
+             timeoutSeconds: Double = 180) async throws -> CLIResult {
+        try await hfs.run(args, stdin: stdin, stdinPath: stdinPath, cwd: root, extraEnv: env.merging(["HFS_CONFIG": configPath]) { $1 },
+                          timeoutSeconds: timeoutSeconds)
     }
 
     /// Like ``run(_:stdin:timeoutSeconds:)``, but records an issue (with the command and its
