@@ -51,6 +51,20 @@ extension HFSClient {
         try checkTotal(file, total)
     }
 
+    /// Reads a whole file in order, like ``read(_:into:)``, with up to `extentsInFlight` extents
+    /// fetched at once: frames of the extents ahead wait in memory (at most `aheadBytesMax`,
+    /// beyond which their readers pause) until the bytes before them have gone to `sink`.
+    public func read(_ file: FileLocations, extentsInFlight: Int, aheadBytesMax: Int,
+                     into sink: @escaping @Sendable (ByteBuffer) throws -> Void) async throws {
+        let order = InOrderSink(sink: sink, aheadBytesMax: aheadBytesMax)
+        try await withTaskCancellationHandler {
+            try await read(file, extentsInFlight: extentsInFlight) { buffer, offset in try await order.put(buffer, at: offset) }
+        } onCancel: {
+            Task { await order.cancel() }
+        }
+        try await order.finish(size: file.status.size)
+    }
+
     private func checkIsFile(_ file: FileLocations) throws {
         guard file.status.type == .file else { throw HFSError(.isADirectory, "is a directory: \(file.status.path)") }
     }
@@ -403,4 +417,75 @@ public final class LocalFileSink: @unchecked Sendable {
 
     /// Keeps the file: every byte was verified.
     public func commit() { done = true }
+}
+
+/// Puts frames that arrive with their file offsets, from several readers, back in file order for
+/// a sink that can only append. The reader whose frame comes next never waits; readers ahead of
+/// it park their frames, and pause once `aheadBytesMax` bytes are parked.
+actor InOrderSink {
+    private let sink: @Sendable (ByteBuffer) throws -> Void
+    private let aheadBytesMax: Int
+    private var next: Int64 = 0
+    private var parked: [Int64: ByteBuffer] = [:]
+    private var parkedBytes = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var failure: (any Error)?
+
+    init(sink: @escaping @Sendable (ByteBuffer) throws -> Void, aheadBytesMax: Int) { self.sink = sink; self.aheadBytesMax = aheadBytesMax }
+
+    func put(_ buffer: ByteBuffer, at offset: Int64) async throws {
+        while true {
+            if let failure { throw failure }
+            if offset == next {
+                try write(buffer)
+                while let b = parked.removeValue(forKey: next) {
+                    parkedBytes -= b.readableBytes
+                    try write(b)
+                }
+                wakeAll()
+                return
+            }
+            if parkedBytes + buffer.readableBytes <= aheadBytesMax || parked.isEmpty {
+                parked[offset] = buffer
+                parkedBytes += buffer.readableBytes
+                return
+            }
+            // A reader cancelled here (another one failed, and the group gives up) stops the
+            // whole ordered read, so that no reader waits for bytes that will never come.
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { waiters.append($0) }
+            } onCancel: {
+                Task { await self.cancel() }
+            }
+        }
+    }
+
+    /// Checks that every byte up to `size` went out in order.
+    func finish(size: Int64) throws {
+        if let failure { throw failure }
+        guard next == size, parked.isEmpty else {
+            throw HFSError(.corrupt, "read \(next) of \(size) bytes in order (\(parked.count) frame(s) left over)")
+        }
+    }
+
+    /// The read was given up: paused readers stop waiting (and throw).
+    func cancel() {
+        if failure == nil { failure = CancellationError() }
+        wakeAll()
+    }
+
+    private func write(_ buffer: ByteBuffer) throws {
+        do { try sink(buffer) } catch {
+            failure = error
+            wakeAll()
+            throw error
+        }
+        next += Int64(buffer.readableBytes)
+    }
+
+    private func wakeAll() {
+        let w = waiters
+        waiters = []
+        for c in w { c.resume() }
+    }
 }

@@ -58,6 +58,10 @@ public enum Limits {
     /// `hfs get` writes files at least this large around the page cache (O_DIRECT), unless
     /// `--cache`.
     public static let directWriteBytesMin: Int64 = 64 << 20
+    /// Blocks of one file fetched at once by `hfs cat`, and the bytes of blocks ahead it holds
+    /// while the one before goes to stdout.
+    public static let catExtentsInFlightMax = 2
+    public static let catAheadBytesMax = 32 << 20
     /// Blocks of one large file fetched at once by `hfs get`.
     public static let getExtentsInFlightMax = 4
     /// Block copies one datanode is asked to make per replication round.

@@ -140,7 +140,7 @@ struct Cat: AsyncParsableCommand {
         try await client.withClient { c in
             for f in files {
                 let loc = try await c.locations(f)
-                try await c.read(loc) { buffer in
+                try await c.read(loc, extentsInFlight: Limits.catExtentsInFlightMax, aheadBytesMax: Limits.catAheadBytesMax) { buffer in
                     try buffer.withUnsafeReadableBytes { raw in
                         var off = 0
                         while off < raw.count {

@@ -111,6 +111,28 @@ struct CorruptionTests {
         }
     }
 
+    @Test("cat of a file of several blocks, one bad on every replica: the bytes before it, then one error line")
+    func catStopsAtBadBlock() async throws {
+        // cat fetches the next block while it writes one: the bad block fails in the reader
+        // ahead, and the read must end (not hang) with nothing after the last good byte.
+        let c = try currentCluster()
+        let dir = try c.localDir("catbad")
+        let data = TestData.random(5 * TestCluster.blockSizeBytes + 1_000, seed: 79)
+        try TestData.write(data, to: dir.appendingPathComponent("f.bin"))
+        try await c.ok(["put", dir.appendingPathComponent("f.bin").path, "/catbad.bin"])
+        let blocks = try await c.blocks("/catbad.bin").blocks
+        try #require(blocks.count >= 3)
+        let bad = blocks[2]
+        for r in bad.replicas {
+            try Self.flipByte(c, try #require(c.datanodes.first { $0.id == r.id }), block: bad.block, at: UInt64(bad.offset) + 24 + 100)
+        }
+        let r = try await c.run(["cat", "/catbad.bin"], timeoutSeconds: 60)
+        expectCleanError(r, "cat with a block bad on every replica")
+        #expect(r.stderr.contains("block \(bad.block)"), "\(r.stderr)")
+        #expect(r.stdout.count <= 2 * TestCluster.blockSizeBytes && r.stdout == data.prefix(r.stdout.count),
+                "cat wrote \(r.stdout.count) bytes: more than the blocks before the bad one, or other bytes")
+    }
+
     @Test("when every replica is corrupt the read fails naming the file and block, and writes nothing")
     func allReplicasBad() async throws {
         let c = try currentCluster()
