@@ -57,11 +57,7 @@ extension HFSClient {
     public func read(_ file: FileLocations, extentsInFlight: Int, aheadBytesMax: Int,
                      into sink: @escaping @Sendable (ByteBuffer) throws -> Void) async throws {
         let order = InOrderSink(sink: sink, aheadBytesMax: aheadBytesMax)
-        try await withTaskCancellationHandler {
-            try await read(file, extentsInFlight: extentsInFlight) { buffer, offset in try await order.put(buffer, at: offset) }
-        } onCancel: {
-            Task { await order.cancel() }
-        }
+        try await read(file, extentsInFlight: extentsInFlight) { buffer, offset in try await order.put(buffer, at: offset) }
         try await order.finish(size: file.status.size)
     }
 
@@ -351,35 +347,28 @@ public final class LocalFileSink: @unchecked Sendable {
     /// `rwsem_spin_on_owner`).
     private func writeBuffered(_ buffer: ByteBuffer, at offset: Int64) throws {
         try lock.withLock {
-            let err = buffer.withUnsafeReadableBytes { Self.pwriteAll(fd, $0, at: offset) }
+            let err = buffer.withUnsafeReadableBytes { Posix.writeAll(fd, $0, at: offset) }
             if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
         }
     }
 
     /// False when the file system refused O_DIRECT (then nothing was written, and later writes
-    /// take the page cache).
+    /// take the page cache). Copied through one reused aligned buffer, a frame at a time.
     private func writeDirect(_ bytes: ByteBuffer, at offset: Int64) throws -> Bool {
         let size = Limits.frameLogicalBytesMax
-        guard bytes.readableBytes <= size else {
-            // Larger than a frame (not produced by the read path): in frame-sized pieces.
-            var rest = bytes, at = offset
-            while rest.readableBytes > 0 {
-                let piece = rest.readSlice(length: min(size, rest.readableBytes))!
-                guard try writeDirect(piece, at: at) else { return false }
-                at += Int64(piece.readableBytes)
-            }
-            return true
-        }
         let staging = try takeBuffer(size)
         defer { buffers.withLockedValue { $0.append(staging) } }
-        bytes.withUnsafeReadableBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let raw = UnsafeRawBufferPointer(start: staging, count: bytes.readableBytes)
-        let err = Self.pwriteAll(directFD, raw, at: offset)
-        if err == EINVAL {
-            directOK.withLockedValue { $0 = false }
-            return false
+        var rest = bytes, at = offset
+        while let piece = rest.readSlice(length: min(size, rest.readableBytes)), piece.readableBytes > 0 {
+            piece.withUnsafeReadableBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            let err = Posix.writeAll(directFD, UnsafeRawBufferPointer(start: staging, count: piece.readableBytes), at: at)
+            if err == EINVAL {
+                directOK.withLockedValue { $0 = false }
+                return false
+            }
+            if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
+            at += Int64(piece.readableBytes)
         }
-        if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
         return true
     }
 
@@ -401,19 +390,6 @@ public final class LocalFileSink: @unchecked Sendable {
     static let oDirect: Int32 = 0
     #endif
 
-    /// 0, or the errno of the write that failed.
-    private static func pwriteAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, at offset: Int64) -> Int32 {
-        var off = 0
-        while off < raw.count {
-            let n = pwrite(fd, raw.baseAddress! + off, raw.count - off, off_t(offset) + off_t(off))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            off += n
-        }
-        return 0
-    }
 
     /// Keeps the file: every byte was verified.
     public func commit() { done = true }

@@ -187,17 +187,12 @@ struct WriteContext: Sendable {
                 let alloc = try await client.allocate(AllocateBlockRequest(kind: .dedicated, replication: replication, excludeNodes: exclude),
                                                       after: lastError)
                 producer.startBlock(limit: blockSizeBytes)
-                let body = FrameBody(producer: producer)
+                // The HTTP client may still be inside a read of the body when the request
+                // fails: once the gate is closed, the producer (and the input under it) is ours.
+                let body = GatedSequence(FrameBody(producer: producer))
                 do {
-                    let answer: AppendResponse
-                    do {
-                        answer = try await client.appendToPipeline(alloc, kind: .dedicated, body: .stream(body, length: .unknown))
-                        await body.gate.close()
-                    } catch {
-                        // The HTTP client may still be inside a read of the body: once the gate
-                        // is closed, the producer (and the input under it) is ours again.
-                        await body.gate.close()
-                        throw error
+                    let answer = try await body.gate.closing {
+                        try await client.appendToPipeline(alloc, kind: .dedicated, body: .stream(body, length: .unknown))
                     }
                     try producer.check()
                     extents.append(Extent(block: alloc.block, offset: answer.offset, storedLength: answer.storedLength, logicalLength: producer.blockLogicalBytes))
@@ -468,15 +463,8 @@ final class Spool: @unchecked Sendable {
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer, at pos: Int64) throws {
-        var off = 0
-        while off < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + off, bytes.count - off, off_t(pos - base) + off_t(off))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw HFSError(.io, "local: write the stdin spool in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
-            }
-            off += n
-        }
+        let err = Posix.writeAll(fd, bytes, at: pos - base)
+        if err != 0 { throw HFSError(.io, "local: write the stdin spool in \(NSTemporaryDirectory()): \(String(cString: strerror(err)))") }
     }
 }
 
@@ -544,19 +532,13 @@ final class FrameProducer: @unchecked Sendable {
     }
 }
 
-/// A block's frames as a request body; reads stop at the ``ReadGate``.
+/// A block's frames as a request body.
 struct FrameBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let producer: FrameProducer
-    let gate = ReadGate()
     struct AsyncIterator: AsyncIteratorProtocol {
         let producer: FrameProducer
-        let gate: ReadGate
-        mutating func next() async throws -> ByteBuffer? {
-            guard gate.enter() else { throw HFSError(.unavailable, "the request ended before its body was sent") }
-            defer { gate.leave() }
-            return producer.next()
-        }
+        mutating func next() async throws -> ByteBuffer? { producer.next() }
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(producer: producer, gate: gate) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(producer: producer) }
 }

@@ -45,17 +45,47 @@ public final class ReadGate: Sendable {
         }
     }
 
-    /// ``close()``, calling `unstick` once if the read in flight has not ended after `grace`
-    /// (it should make that read end, e.g. by closing the connection it waits on).
-    public func close(after grace: Duration, unstick: @escaping @Sendable () -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.close() }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                if !Task.isCancelled { unstick() }
+    /// Runs `operation`, which hands the gated sequence to another reader, then closes the gate
+    /// however the operation ended. With `unstick`, a read still in flight `grace` later gets it
+    /// called once (it should end that read, e.g. by closing the connection the read waits on).
+    public func closing<T>(unstickAfter grace: Duration = .zero, unstick: (@Sendable () -> Void)? = nil,
+                           _ operation: () async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await operation()) } catch { result = .failure(error) }
+        if let unstick {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.close() }
+                group.addTask {
+                    try? await Task.sleep(for: grace)
+                    if !Task.isCancelled { unstick() }
+                }
+                await group.next()
+                group.cancelAll()
             }
-            await group.next()
-            group.cancelAll()
+        } else {
+            await close()
+        }
+        return try result.get()
+    }
+}
+
+/// `base` read through a ``ReadGate``: once the gate is closed, reads throw.
+public struct GatedSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element: Sendable {
+    public typealias Element = Base.Element
+    public let base: Base
+    public let gate = ReadGate()
+
+    public init(_ base: Base) { self.base = base }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let gate: ReadGate
+        public mutating func next() async throws -> Element? {
+            guard gate.enter() else { throw HFSError(.unavailable, "the request ended before its body was read") }
+            defer { gate.leave() }
+            return try await base.next()
         }
     }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), gate: gate) }
 }

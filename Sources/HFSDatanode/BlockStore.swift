@@ -149,15 +149,8 @@ final class BlockFile: @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("pwrite")
-            }
-            done += n
-        }
+        let err = Posix.writeAll(fd, bytes, at: offset)
+        if err != 0 { throw error("pwrite", err) }
     }
 
     func truncate(_ length: Int64) throws {
@@ -173,9 +166,9 @@ final class BlockFile: @unchecked Sendable {
         _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_DONTNEED)
     }
 
-    private func error(_ call: String) -> HFSError {
-        let code: HFSError.Code = errno == ENOSPC ? .unavailable : .io
-        return HFSError(code, "\(call) \(path): \(String(cString: strerror(errno)))")
+    private func error(_ call: String, _ err: Int32 = errno) -> HFSError {
+        let code: HFSError.Code = err == ENOSPC ? .unavailable : .io
+        return HFSError(code, "\(call) \(path): \(String(cString: strerror(err)))")
     }
 }
 

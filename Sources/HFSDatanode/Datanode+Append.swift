@@ -58,21 +58,17 @@ extension Datanode {
         do {
             var nodes = [me.id]
             if let next = downstream.first {
-                let tee = TeeBody(base: request.body, sink: sink)
                 // The HTTP client reads the request body from a task of its own, which it may
                 // leave inside a read when the forward fails. Nothing else may read the body
                 // (Hummingbird drains it once this handler returns) nor touch the file until
-                // that read is over: hence the gate, closed on every way out.
-                let answer: AppendResponse
-                do {
-                    answer = try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
-                                               kind: packed ? .packed : .dedicated, body: .stream(tee, length: .unknown))
-                    await tee.gate.close()
-                } catch {
-                    // The read in flight ends with the writer's next chunk; a writer that sends
-                    // nothing more for a while loses its connection, which ends the read too.
-                    await tee.gate.close(after: .seconds(Limits.stalledWriterSecondsMax)) { channel.close(promise: nil) }
-                    throw error
+                // that read is over: hence the gate, closed on every way out. The read in flight
+                // ends with the writer's next chunk; a writer that sends nothing more for a while
+                // loses its connection, which ends the read too.
+                let tee = GatedSequence(TeeBody(base: request.body, sink: sink))
+                let answer = try await tee.gate.closing(unstickAfter: .seconds(Limits.stalledWriterSecondsMax),
+                                                        unstick: { channel.close(promise: nil) }) {
+                    try await forward(block: id, to: next, rest: Array(downstream.dropFirst()), offset: offset,
+                                      kind: packed ? .packed : .dedicated, body: .stream(tee, length: .unknown))
                 }
                 guard answer.offset == offset, answer.storedLength == sink.written else {
                     throw HFSError(.io, "\(next.id) stored \(answer.storedLength) bytes at \(answer.offset), \(me.id) has \(sink.written) at \(offset)")
@@ -161,24 +157,20 @@ final class AppendSink: @unchecked Sendable {
 }
 
 /// The request body as it passes through this node: each chunk is verified and written locally
-/// before it is handed to the next node. Reads stop at the ``ReadGate``.
+/// before it is handed to the next node.
 struct TeeBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let base: RequestBody
     let sink: AppendSink
-    let gate = ReadGate()
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: RequestBody.AsyncIterator
         let sink: AppendSink
-        let gate: ReadGate
         mutating func next() async throws -> ByteBuffer? {
-            guard gate.enter() else { throw HFSError(.unavailable, "append ended before its body was read") }
-            defer { gate.leave() }
             guard let chunk = try await base.next() else { return nil }
             try sink.consume(chunk)
             return chunk
         }
     }
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink, gate: gate) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), sink: sink) }
 }

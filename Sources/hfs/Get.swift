@@ -109,14 +109,14 @@ struct Get: AsyncParsableCommand {
 
     static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String, direct: Bool) async throws {
         let sink = try LocalFileSink(path: dest, direct: direct)
-        if direct {
+        try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { buffer, offset in
             // Direct writes wait for the disk: they run beside the cooperative threads, which
             // go on receiving and verifying the other extents meanwhile.
-            try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { buffer, offset in
+            if direct {
                 try await NIOThreadPool.singleton.runIfActive { try sink.write(buffer, at: offset) }
+            } else {
+                try sink.write(buffer, at: offset)
             }
-        } else {
-            try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { try sink.write($0, at: $1) }
         }
         sink.commit()
     }
@@ -141,17 +141,8 @@ struct Cat: AsyncParsableCommand {
             for f in files {
                 let loc = try await c.locations(f)
                 try await c.read(loc, extentsInFlight: Limits.catExtentsInFlightMax, aheadBytesMax: Limits.catAheadBytesMax) { buffer in
-                    try buffer.withUnsafeReadableBytes { raw in
-                        var off = 0
-                        while off < raw.count {
-                            let n = Glibc.write(1, raw.baseAddress! + off, raw.count - off)
-                            if n < 0 {
-                                if errno == EINTR { continue }
-                                throw HFSError(.io, "local: write to stdout: \(String(cString: strerror(errno)))")
-                            }
-                            off += n
-                        }
-                    }
+                    let err = buffer.withUnsafeReadableBytes { Posix.writeAll(1, $0) }
+                    if err != 0 { throw HFSError(.io, "local: write to stdout: \(String(cString: strerror(err)))") }
                 }
             }
         }

@@ -58,9 +58,8 @@ extension ClusterTests {
             let size = Int(Limits.directWriteBytesMin) + 4_321
             let dir = try c.localDir("direct")
             let data = TestData.random(size, seed: 43)
-            try TestData.write(data, to: dir.appendingPathComponent("big.bin"))
             try await c.ok(["mkdir", "-p", "/direct"])
-            try await c.ok(["put", dir.appendingPathComponent("big.bin").path, "/direct/big.bin"], timeoutSeconds: 300)
+            try await c.put(data, as: "/direct/big.bin", in: dir, timeoutSeconds: 300)
             for cache in [false, true] {
                 let out = dir.appendingPathComponent(cache ? "cached.bin" : "direct.bin")
                 try await c.ok(["get"] + (cache ? ["--cache"] : []) + ["/direct/big.bin", out.path], timeoutSeconds: 300)

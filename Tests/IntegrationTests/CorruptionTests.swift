@@ -11,11 +11,7 @@ struct CorruptionTests {
 
     /// Puts `data` at `remote` (one small file: one block) and returns that block as stat sees it.
     static func put(_ data: Data, as remote: String, from dir: URL, on c: TestCluster) async throws -> Stat.Block {
-        let local = dir.appendingPathComponent((remote as NSString).lastPathComponent)
-        try TestData.write(data, to: local)
-        try await c.ok(["put", local.path, remote])
-        let stat = try JSONDecoder().decode(Stat.self, from: try await c.ok(["stat", "--json", remote]).stdout)
-        return try #require(stat.blocks.first)
+        try #require(try await c.put(data, as: remote, in: dir).blocks.first)
     }
 
     /// Inverts the bits of one byte of a block file, as a failing disk would.
@@ -118,9 +114,7 @@ struct CorruptionTests {
         let c = try currentCluster()
         let dir = try c.localDir("catbad")
         let data = TestData.random(5 * TestCluster.blockSizeBytes + 1_000, seed: 79)
-        try TestData.write(data, to: dir.appendingPathComponent("f.bin"))
-        try await c.ok(["put", dir.appendingPathComponent("f.bin").path, "/catbad.bin"])
-        let blocks = try await c.blocks("/catbad.bin").blocks
+        let blocks = try await c.put(data, as: "/catbad.bin", in: dir).blocks
         try #require(blocks.count >= 3)
         let bad = blocks[2]
         for r in bad.replicas {

@@ -36,4 +36,15 @@ extension TestCluster {
     }
 
     func node(_ id: String) -> Node { datanodes.first { $0.id == id }! }
+
+    /// Writes `data` to a local file in `dir` named after `remote` and puts it there; returns
+    /// the file's blocks as `stat` sees them.
+    @discardableResult
+    func put(_ data: Data, as remote: String, in dir: URL, timeoutSeconds: Double = 180,
+             sourceLocation: SourceLocation = #_sourceLocation) async throws -> StatBlocks {
+        let local = dir.appendingPathComponent((remote as NSString).lastPathComponent)
+        try TestData.write(data, to: local)
+        try await ok(["put", local.path, remote], timeoutSeconds: timeoutSeconds, sourceLocation: sourceLocation)
+        return try await blocks(remote)
+    }
 }

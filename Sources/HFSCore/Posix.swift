@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// System calls as the storage code uses them everywhere.
+public enum Posix {
+    /// Writes all of `bytes` to `fd` — at `offset` (pwrite), or at the descriptor's position
+    /// when nil — retrying after EINTR and short writes. Returns 0, or the errno of the call that
+    /// failed (the caller words the error).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64? = nil) -> Int32 {
+        var done = 0
+        while done < bytes.count {
+            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t($0) + off_t(done)) }
+                ?? write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            done += n
+        }
+        return 0
+    }
+}
