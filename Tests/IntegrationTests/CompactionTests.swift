@@ -36,15 +36,6 @@ struct CompactionTests {
         }
         try await c.ok(["mkdir", "-p", "/c"])
         try await c.ok(["put", set.path, "/c/"])   // /c/set/f000 ... f239, ~3.8 MB in packed blocks
-        // A namenode restart seals every open packed block (their pipelines are not remembered),
-        // so that every block of the set can be compacted.
-        c.kill9("namenode")
-        try c.restart("namenode")
-        try await waitFor("namenode back, out of safe mode, 3 live datanodes", seconds: 30) {
-            guard let r = try await c.reportIfUp() else { return false }
-            return r.safeMode == nil && r.datanodes.filter { $0.state == "live" }.count == 3
-        }
-
         let names = content.keys.sorted()
         let kept = stride(from: 0, to: names.count, by: 5).map { names[$0] }   // every fifth file: 20% live
         let dropped = names.filter { !kept.contains($0) }
@@ -55,6 +46,16 @@ struct CompactionTests {
 
         for chunk in stride(from: 0, to: dropped.count, by: 64).map({ Array(dropped[$0..<min($0 + 64, dropped.count)]) }) {
             try await c.ok(["rm"] + chunk.map { "/c/set/\($0)" })
+        }
+        // Only now does a namenode restart seal every open packed block (their pipelines are not
+        // remembered), so that every block of the set can be compacted, once, at 20% live. (Sealed
+        // while the deletes ran, a block could be compacted half way through them: its new block
+        // would then keep the files deleted after the plan, legitimately above the threshold.)
+        c.kill9("namenode")
+        try c.restart("namenode")
+        try await waitFor("namenode back, out of safe mode, 3 live datanodes", seconds: 30) {
+            guard let r = try await c.reportIfUp() else { return false }
+            return r.safeMode == nil && r.datanodes.filter { $0.state == "live" }.count == 3
         }
 
         // Readers run while the blocks are rewritten; every read must return the right bytes.
