@@ -35,11 +35,13 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CISAL", path: "Sources/CISAL", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc",
+                       providers: [.apt(["libblosc-dev"])]),
         .target(name: "HFSCore", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSFormat", dependencies: [
-            "HFSCore", "CLZ4", "CZlib", "CISAL",
+            "HFSCore", "CLZ4", "CZlib", "CISAL", "CBlosc",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",

@@ -102,8 +102,8 @@ struct PackedBatch: Sendable {
 
     mutating func add(remote: HFSPath, bytes: [UInt8], mtime: Double, encoder: FrameEncoder, image: ImageAttributes? = nil) {
         let start = Int64(body.readableBytes)
-        let compressed = ImageMagic.isCompressedFormat(bytes.prefix(ImageMagic.prefixBytesMax))
-        let stored = bytes.withUnsafeBytes { encoder.encode($0, isCompressedFormat: compressed, into: &body) }
+        let content = ImageMagic.kind(bytes)
+        let stored = bytes.withUnsafeBytes { encoder.encode($0, content: content, into: &body) }
         files.append(File(remote: remote, size: Int64(bytes.count), relativeOffset: start, storedLength: Int64(stored), mtime: mtime,
                           image: image))
     }
@@ -172,7 +172,7 @@ struct WriteContext: Sendable {
     func uploadLarge(source: LocalSource, prefix: [UInt8], remote: HFSPath, mtime: Double,
                      image: ImageAttributes? = nil) async throws -> PutSummary {
         var producer = try FrameProducer(source: source, prefix: prefix, policy: policy)
-        let compressed = producer.isCompressedFormat
+        let content = producer.content
         var extents: [Extent] = []
         var acks: [BlockAck] = []
         var stored: Int64 = 0
@@ -209,11 +209,11 @@ struct WriteContext: Sendable {
                     // Start afresh at the block's first byte: from memory, from the file opened
                     // again, or (stdin) from what this put kept of it.
                     if source.isInMemory {
-                        producer = try FrameProducer(source: source, prefix: Array(prefix[Int(sent)...]), policy: policy, isCompressedFormat: compressed)
+                        producer = try FrameProducer(source: source, prefix: Array(prefix[Int(sent)...]), policy: policy, content: content)
                     } else {
                         guard let again = try source.reopened(at: sent) else { throw e }
                         reopened.append(again)
-                        producer = try FrameProducer(source: again, prefix: [], policy: policy, isCompressedFormat: compressed)
+                        producer = try FrameProducer(source: again, prefix: [], policy: policy, content: content)
                     }
                     exclude.append(e.node!)
                     lastError = e
@@ -477,18 +477,18 @@ final class FrameProducer: @unchecked Sendable {
     private var prefixUsed = 0
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Limits.frameLogicalBytesMax, alignment: 16)
     private var pending = 0
-    let isCompressedFormat: Bool
+    let content: ContentKind
     private var limit: Int64 = 0
     private(set) var blockLogicalBytes: Int64 = 0
     private(set) var totalLogicalBytes: Int64 = 0
     private var failure: (any Error)?
 
-    /// `isCompressedFormat` nil: judged from `prefix` (the file's first bytes).
-    init(source: LocalSource, prefix: [UInt8], policy: CodecPolicy, isCompressedFormat: Bool? = nil) throws {
+    /// `content` nil: judged from `prefix` (the file's first bytes).
+    init(source: LocalSource, prefix: [UInt8], policy: CodecPolicy, content: ContentKind? = nil) throws {
         self.source = source
         self.prefix = prefix
         self.encoder = FrameEncoder(policy: policy)
-        self.isCompressedFormat = isCompressedFormat ?? ImageMagic.isCompressedFormat(prefix.prefix(ImageMagic.prefixBytesMax))
+        self.content = content ?? ImageMagic.kind(prefix)
         try refill()
     }
     deinit { scratch.deallocate() }
@@ -522,7 +522,7 @@ final class FrameProducer: @unchecked Sendable {
         let n = Int(min(Int64(pending), limit - blockLogicalBytes))
         var out = ByteBuffer()
         out.reserveCapacity(n + FrameHeader.size + 64)
-        _ = encoder.encode(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), isCompressedFormat: isCompressedFormat, into: &out)
+        _ = encoder.encode(UnsafeRawBufferPointer(rebasing: scratch[0..<n]), content: content, into: &out)
         if n < pending { memmove(scratch.baseAddress!, scratch.baseAddress! + n, pending - n) }
         pending -= n
         blockLogicalBytes += Int64(n)

@@ -7,6 +7,7 @@ extension Codec {
         case .none: return 0
         case .lz4: return 1
         case .zlib: return 2
+        case .lz4Delta: return 3
         }
     }
 
@@ -15,6 +16,7 @@ extension Codec {
         case 0: self = .none
         case 1: self = .lz4
         case 2: self = .zlib
+        case 3: self = .lz4Delta
         default: return nil
         }
     }

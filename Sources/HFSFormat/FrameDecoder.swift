@@ -1,3 +1,4 @@
+import CBlosc
 import CLZ4
 import CZlib
 import HFSCore
@@ -87,8 +88,35 @@ public final class FrameDecoder {
             }
         case .zlib:
             try inflate(stored, into: dst)
+        case .lz4Delta:
+            try expandLZ4Delta(stored, into: dst)
         }
         try checkCRC(header, UnsafeRawBufferPointer(dst))
+    }
+
+    /// The stride byte, then exactly one c-blosc buffer of `dst.count` bytes (checked with
+    /// `blosc_cbuffer_validate` first, after which c-blosc's decompression is memory safe).
+    private func expandLZ4Delta(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) throws {
+        guard src.count > 1, let base = src.baseAddress, let out = dst.baseAddress else {
+            throw HFSError(.corrupt, "frame: lz4-delta stored bytes are too short (\(src.count))")
+        }
+        let stride = Int(src[0])
+        guard (1...LZ4Delta.strideMax).contains(stride) else {
+            throw HFSError(.corrupt, "frame: lz4-delta stride \(stride) is not in 1...\(LZ4Delta.strideMax)")
+        }
+        var nbytes = 0, cbytes = 0, blocksize = 0
+        guard blosc_cbuffer_validate(base + 1, src.count - 1, &nbytes) == 0 else {
+            throw HFSError(.corrupt, "frame: lz4-delta stored bytes are not a valid c-blosc buffer")
+        }
+        blosc_cbuffer_sizes(base + 1, &nbytes, &cbytes, &blocksize)
+        guard nbytes == dst.count, cbytes == src.count - 1 else {
+            throw HFSError(.corrupt, "frame: lz4-delta buffer of \(cbytes) bytes decoding to \(nbytes), the frame has \(src.count - 1) and says \(dst.count)")
+        }
+        let n = blosc_decompress_ctx(base + 1, out, dst.count, 1)
+        guard n == dst.count else {
+            throw HFSError(.corrupt, "frame: lz4-delta stored bytes are malformed (c-blosc gave \(n) of \(dst.count) bytes)")
+        }
+        LZ4Delta.inverse(dst, stride: stride)
     }
 
     private func inflate(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) throws {

@@ -1,3 +1,4 @@
+import CBlosc
 import CLZ4
 import CZlib
 import HFSCore
@@ -9,7 +10,7 @@ import NIOCore
 /// |---|---|---|
 /// | 0  | u32 | magic `0x31524648` (the bytes `H F R 1`) |
 /// | 4  | u8  | version, 1 |
-/// | 5  | u8  | codec: 0 none, 1 lz4 (one LZ4 block), 2 zlib (one zlib stream, RFC 1950) |
+/// | 5  | u8  | codec: 0 none, 1 lz4 (one LZ4 block), 2 zlib (one zlib stream, RFC 1950), 3 lz4-delta (a stride byte 1...16, then one c-blosc buffer) |
 /// | 6  | u16 | flags, 0 in version 1 |
 /// | 8  | u32 | logicalLength, ≤ ``Limits/frameLogicalBytesMax`` |
 /// | 12 | u32 | storedLength: stored bytes after the header |
@@ -19,9 +20,8 @@ public struct FrameHeader: Sendable, Equatable {
     public static let size = 24
     public static let magic: UInt32 = 0x3152_4648
     public static let version: UInt8 = 1
-    /// Most stored bytes a valid frame can have (zlib's or lz4's bound for a full frame).
-    public static let storedBytesMax = max(storedBytesBound(.lz4, logical: Limits.frameLogicalBytesMax),
-                                           storedBytesBound(.zlib, logical: Limits.frameLogicalBytesMax))
+    /// Most stored bytes a valid frame can have (the largest codec bound for a full frame).
+    public static let storedBytesMax = Codec.allCases.map { storedBytesBound($0, logical: Limits.frameLogicalBytesMax) }.max()!
 
     public var codec: Codec
     public var flags: UInt16
@@ -46,6 +46,7 @@ public struct FrameHeader: Sendable, Equatable {
         case .none: return logical
         case .lz4: return Int(LZ4_compressBound(Int32(logical)))
         case .zlib: return Int(compressBound(uLong(logical)))
+        case .lz4Delta: return 1 + logical + Int(BLOSC_MAX_OVERHEAD)  // c-blosc never needs more
         }
     }
 

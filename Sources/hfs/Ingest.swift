@@ -28,7 +28,7 @@ struct Ingest: AsyncParsableCommand {
     @Option(name: .long, help: "Only files matching these globs, comma separated (e.g. '*.jpg,*.png'; case-insensitive).")
     var include: String?
     @Option(name: .long, help: "Files read, checked and hashed at once (and URLs fetched at once).") var workers = 4
-    @Option(name: .long, help: "auto (default), none, lz4 or zlib.") var codec: String?
+    @Option(name: .long, help: "auto (default: see hfs put --help), none, lz4 or zlib.") var codec: String?
     @Option(name: .long, help: "Replicas per block (default: the cluster's replication).") var replication: Int?
     @Flag(name: .long, help: "Store identical content once; every path refers to it.") var dedup = false
     @Flag(name: .long, help: "Store invalid images too, flagged with the reason.") var keepInvalid = false

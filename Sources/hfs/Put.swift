@@ -16,7 +16,7 @@ struct Put: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @Flag(name: .shortAndLong, help: "Overwrite existing files.") var force = false
     @Option(name: .long, help: "Replicas per block (default: the cluster's replication).") var replication: Int?
-    @Option(name: .long, help: "auto (default: JPEG/PNG/GIF/WebP as they are, lz4 where it saves ≥10%), none, lz4 or zlib.")
+    @Option(name: .long, help: "auto (default: JPEG/PNG/GIF/WebP as they are, lz4 where it saves ≥10%, lz4 over pixel deltas for PPM/PGM/BMP), none, lz4 or zlib.")
     var codec: String?
     @Argument(help: "LOCAL... REMOTE") var paths: [String] = []
 

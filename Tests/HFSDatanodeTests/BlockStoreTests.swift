@@ -13,7 +13,7 @@ func tempDir() throws -> String {
 
 func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
     var out = ByteBuffer()
-    bytes.withUnsafeBytes { _ = FrameEncoder(policy: policy).encode($0, isCompressedFormat: false, into: &out) }
+    bytes.withUnsafeBytes { _ = FrameEncoder(policy: policy).encode($0, content: .other, into: &out) }
     return out
 }
 

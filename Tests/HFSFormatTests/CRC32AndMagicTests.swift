@@ -39,8 +39,8 @@ import Testing
         ("webp", Array("RIFF".utf8) + [0x24, 0x00, 0x00, 0x00] + Array("WEBPVP8 ".utf8)),
     ])
     func recognisesCompressedFormats(name: String, prefix: [UInt8]) {
-        #expect(ImageMagic.isCompressedFormat(prefix), "\(name)")
-        #expect(ImageMagic.isCompressedFormat(prefix[...]), "\(name) as a slice")
+        #expect(ImageMagic.kind(prefix) == .compressed, "\(name)")
+        #expect(ImageMagic.kind(prefix[...]) == .compressed, "\(name) as a slice")
     }
 
     @Test(arguments: [
@@ -53,6 +53,53 @@ import Testing
         ("text", Array("hello, world".utf8)),
     ])
     func rejectsOtherData(name: String, prefix: [UInt8]) {
-        #expect(!ImageMagic.isCompressedFormat(prefix), "\(name)")
+        #expect(ImageMagic.kind(prefix) == .other, "\(name)")
+    }
+
+    /// A BMP file header and BITMAPINFOHEADER (40 bytes) with `bpp` bits per pixel.
+    static func bmp(bpp: Int, compression: Int, infoSize: Int = 40) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: 54)
+        h[0] = UInt8(ascii: "B"); h[1] = UInt8(ascii: "M")
+        h[14] = UInt8(infoSize)
+        h[28] = UInt8(bpp)
+        h[30] = UInt8(compression)
+        return h
+    }
+
+    static let pixelHeaders: [(String, [UInt8], Int)] = [
+        ("ppm", Array("P6\n640 480\n255\n".utf8), 3),
+        ("pgm", Array("P5 7 1 255 ".utf8), 1),
+        ("16-bit ppm", Array("P6\n2 2\n65535\n".utf8), 6),
+        ("16-bit pgm", Array("P5\t3\r\n3\r\n1023\n".utf8), 2),
+        ("ppm with comments", Array("P6\n# made by a scanner\n# 2 comments\n640 480\n255\n".utf8), 3),
+        ("24-bit bmp", ImageMagicTests.bmp(bpp: 24, compression: 0), 3),
+        ("32-bit bmp", ImageMagicTests.bmp(bpp: 32, compression: 0), 4),
+        ("32-bit bitfields bmp", ImageMagicTests.bmp(bpp: 32, compression: 3), 4),
+    ]
+
+    @Test(arguments: pixelHeaders)
+    func recognisesUncompressedPixels(name: String, prefix: [UInt8], stride: Int) {
+        #expect(ImageMagic.kind(prefix + [1, 2, 3]) == .pixels(stride: stride), "\(name)")
+    }
+
+    static let otherHeaders: [(String, [UInt8])] = [
+        ("ascii ppm", Array("P3\n2 2\n255\n".utf8)),
+        ("ppm without maxval", Array("P6\n640 480\n".utf8)),
+        ("maxval not ended in the prefix", Array("P6\n640 480\n255".utf8)),
+        ("maxval 0", Array("P6\n640 480\n0\n".utf8)),
+        ("maxval too large", Array("P6\n640 480\n65536\n".utf8)),
+        ("zero width", Array("P6\n0 480\n255\n".utf8)),
+        ("letters", Array("P6\n64x 480\n255\n".utf8)),
+        ("no space after magic", Array("P6640 480 255\n".utf8)),
+        ("header beyond the prefix", Array(("P6\n# " + String(repeating: "c", count: 80) + "\n640 480\n255\n").utf8)),
+        ("8-bit bmp", ImageMagicTests.bmp(bpp: 8, compression: 0)),
+        ("rle bmp", ImageMagicTests.bmp(bpp: 24, compression: 1)),
+        ("os/2 bmp", ImageMagicTests.bmp(bpp: 24, compression: 0, infoSize: 12)),
+        ("short bmp", Array(ImageMagicTests.bmp(bpp: 24, compression: 0).prefix(30))),
+    ]
+
+    @Test(arguments: otherHeaders)
+    func rejectsOtherHeaders(name: String, prefix: [UInt8]) {
+        #expect(ImageMagic.kind(prefix) == .other, "\(name)")
     }
 }

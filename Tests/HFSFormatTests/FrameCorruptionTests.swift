@@ -5,9 +5,9 @@ import Testing
 
 /// One frame of `codec` holding compressible text.
 private func oneFrame(_ codec: Codec, logical: Int = 100_000) throws -> (header: FrameHeader, stored: [UInt8], stream: ByteBuffer, data: [UInt8]) {
-    let policy: CodecPolicy = codec == .none ? .none : codec == .lz4 ? .lz4 : .zlib
+    let policy: CodecPolicy = codec == .none ? .none : codec == .zlib ? .zlib : .lz4
     let data = TestData.text(logical, seed: 21)
-    let stream = encodeFrames(data, policy: policy)
+    let stream = encodeFrames(data, policy: policy, content: codec == .lz4Delta ? .pixels(stride: 3) : .other)
     let frames = try parseAll(stream)
     try #require(frames.count == 1)
     return (frames[0].header, Array(frames[0].stored.readableBytesView), stream, data)
@@ -180,7 +180,7 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
         #expect(Bytes(out) == Bytes(TestData.text(4000)))
     }
 
-    @Test(arguments: [Codec.lz4, .zlib])
+    @Test(arguments: [Codec.lz4, .zlib, .lz4Delta])
     func storedBytesDecodingToTheWrongLengthAreCaught(codec: Codec) throws {
         let (header, stored, _, data) = try oneFrame(codec, logical: 10_000)
         for claimed in [data.count - 1, data.count + 1, 1, data.count * 2] {
@@ -194,7 +194,7 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
     }
 
     @Test func storedBytesWithATrailingGarbageByteAreCaught() throws {
-        for codec in [Codec.lz4, .zlib] {
+        for codec in [Codec.lz4, .zlib, .lz4Delta] {
             let (header, stored, _, _) = try oneFrame(codec, logical: 10_000)
             var bad = header
             bad.storedLength += 1
@@ -204,7 +204,7 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
     }
 
     @Test func aTruncatedCompressedPayloadIsCaught() throws {
-        for codec in [Codec.lz4, .zlib] {
+        for codec in [Codec.lz4, .zlib, .lz4Delta] {
             let (header, stored, _, _) = try oneFrame(codec, logical: 10_000)
             var bad = header
             bad.storedLength -= 7

@@ -58,7 +58,8 @@ import Testing
     /// Fields that a valid header CRC cannot vouch for are checked too.
     @Test(arguments: [
         ("version 2", rawHeader(version: 2, logical: 10, stored: 10)),
-        ("codec 3", rawHeader(codec: 3, logical: 10, stored: 10)),
+        ("codec 4", rawHeader(codec: 4, logical: 10, stored: 10)),
+        ("lz4-delta over its bound", rawHeader(codec: 3, logical: 10, stored: 10 + 1 + 16 + 1)),
         ("flags", rawHeader(flags: 1, logical: 10, stored: 10)),
         ("logical over 1 MiB", rawHeader(codec: 0, logical: UInt32(Limits.frameLogicalBytesMax + 1),
                                         stored: UInt32(Limits.frameLogicalBytesMax + 1))),

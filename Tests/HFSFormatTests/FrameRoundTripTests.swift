@@ -71,8 +71,8 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
 
     @Test func autoStoresImageFormatsAsTheyAre() throws {
         let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + sample(.text, 300_000)
-        #expect(ImageMagic.isCompressedFormat(jpeg))
-        let kept = encodeFrames(jpeg, policy: .auto, isCompressedFormat: ImageMagic.isCompressedFormat(jpeg))
+        #expect(ImageMagic.kind(jpeg) == .compressed)
+        let kept = encodeFrames(jpeg, policy: .auto, content: ImageMagic.kind(jpeg))
         let frames = try parseAll(kept)
         #expect(frames.count == 1)
         #expect(frames.allSatisfy { $0.header.codec == .none })
@@ -80,7 +80,7 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
         #expect(Bytes(try readAll(kept)) == Bytes(jpeg))
 
         // The same bytes not flagged as an image are compressible text to `.auto`.
-        let compressed = encodeFrames(jpeg, policy: .auto, isCompressedFormat: false)
+        let compressed = encodeFrames(jpeg, policy: .auto, content: .other)
         #expect(try parseAll(compressed).allSatisfy { $0.header.codec == .lz4 })
         #expect(compressed.readableBytes * 10 <= jpeg.count * 9)
     }
@@ -106,7 +106,7 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
     @Test func explicitCodecsIgnoreTheImageFlag() throws {
         let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + sample(.text, 10_000)
         for (policy, codec) in [(CodecPolicy.lz4, Codec.lz4), (.zlib, .zlib), (.none, .none)] {
-            let frames = try parseAll(encodeFrames(jpeg, policy: policy, isCompressedFormat: true))
+            let frames = try parseAll(encodeFrames(jpeg, policy: policy, content: .compressed))
             #expect(frames.map(\.header.codec) == [codec], "\(policy)")
         }
     }
@@ -119,7 +119,7 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
         var reused = ByteBuffer()
         var fresh = ByteBuffer()
         for input in inputs {
-            input.withUnsafeBytes { _ = encoder.encode($0, isCompressedFormat: false, into: &reused) }
+            input.withUnsafeBytes { _ = encoder.encode($0, content: .other, into: &reused) }
             fresh.writeImmutableBuffer(encodeFrames(input, policy: policy))
         }
         #expect(Bytes(reused) == Bytes(fresh))
@@ -138,7 +138,7 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
     @Test func encodeAppendsAfterExistingBytes() throws {
         var out = ByteBuffer(string: "prefix")
         let data = sample(.text, 5000)
-        let written = data.withUnsafeBytes { FrameEncoder(policy: .lz4).encode($0, isCompressedFormat: false, into: &out) }
+        let written = data.withUnsafeBytes { FrameEncoder(policy: .lz4).encode($0, content: .other, into: &out) }
         #expect(out.readString(length: 6) == "prefix")
         #expect(out.readableBytes == written)
         #expect(Bytes(try readAll(out)) == Bytes(data))

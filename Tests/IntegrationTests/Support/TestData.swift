@@ -33,6 +33,24 @@ enum TestData {
         return d
     }
 
+    /// A binary PPM (P6) of a smooth picture with sensor noise (±2 on every sample), the kind
+    /// of raw pixels lz4 alone hardly shrinks.
+    static func noisyPPM(width: Int, height: Int, seed: UInt64 = 5) -> Data {
+        var g = SeededRandom(seed: seed)
+        var d = Data("P6\n\(width) \(height)\n255\n".utf8)
+        var pixels = [UInt8](repeating: 0, count: width * 3 * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    let smooth = (x * 200 / width + y * 50 / height + c * 30) & 0xFF
+                    pixels[(y * width + x) * 3 + c] = UInt8(truncatingIfNeeded: smooth + Int(g.next() % 5) - 2)
+                }
+            }
+        }
+        d.append(contentsOf: pixels)
+        return d
+    }
+
     /// A file that starts like a JPEG (SOI + JFIF APP0 segment) followed by `count` bytes of a
     /// repeating, very compressible pattern: a writer that ignored the magic bytes would
     /// compress it, so a stored size ≥ its size shows it was stored as it is.
