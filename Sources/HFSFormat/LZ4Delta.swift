@@ -17,24 +17,49 @@ enum LZ4Delta {
         let z = dst.assumingMemoryBound(to: UInt8.self)
         let head = min(stride, n)
         for i in 0..<head { z[i] = zigzag(x[i]) }
-        var i = head
-        while i < n {
-            z[i] = zigzag(x[i] &- x[i - stride])
-            i += 1
-        }
+        guard n > head else { return }
+        let m = n - head
+        let cur = UnsafeBufferPointer(start: x + head, count: m)
+        let prev = UnsafeBufferPointer(start: x, count: m)
+        let out = UnsafeMutableBufferPointer(start: z + head, count: m)
+        for j in 0..<m { out[j] = zigzag(cur[j] &- prev[j]) }
     }
 
-    /// Turns zig-zag mapped deltas back into the bytes, in place.
+    /// Turns zig-zag mapped deltas back into the bytes, in place: first the zig-zag mapping
+    /// (a loop the compiler vectorizes), then one running sum per channel, kept in registers for
+    /// the usual strides (1, 3, 4) so that each step waits on an add, not on memory.
     static func inverse(_ buffer: UnsafeMutableRawBufferPointer, stride: Int) {
         let n = buffer.count
         guard n > 0 else { return }
         let x = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let head = min(stride, n)
-        for i in 0..<head { x[i] = unzigzag(x[i]) }
-        var i = head
-        while i < n {
-            x[i] = unzigzag(x[i]) &+ x[i - stride]
-            i += 1
+        for i in 0..<n { x[i] = unzigzag(x[i]) }
+        var i = 0
+        switch stride {
+        case 1:
+            var a: UInt8 = 0
+            while i < n { a &+= x[i]; x[i] = a; i += 1 }
+        case 3:
+            var a: UInt8 = 0, b: UInt8 = 0, c: UInt8 = 0
+            while i + 3 <= n {
+                a &+= x[i]; b &+= x[i + 1]; c &+= x[i + 2]
+                x[i] = a; x[i + 1] = b; x[i + 2] = c
+                i += 3
+            }
+            if i < n { x[i] &+= a; i += 1 }
+            if i < n { x[i] &+= b }
+        case 4:
+            var a: UInt8 = 0, b: UInt8 = 0, c: UInt8 = 0, d: UInt8 = 0
+            while i + 4 <= n {
+                a &+= x[i]; b &+= x[i + 1]; c &+= x[i + 2]; d &+= x[i + 3]
+                x[i] = a; x[i + 1] = b; x[i + 2] = c; x[i + 3] = d
+                i += 4
+            }
+            if i < n { x[i] &+= a; i += 1 }
+            if i < n { x[i] &+= b; i += 1 }
+            if i < n { x[i] &+= c }
+        default:
+            i = stride
+            while i < n { x[i] &+= x[i - stride]; i += 1 }
         }
     }
 

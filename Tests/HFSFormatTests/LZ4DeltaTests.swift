@@ -22,12 +22,15 @@ private let mib = Limits.frameLogicalBytesMax
 @Suite struct LZ4DeltaTests {
     @Test(arguments: [1, 2, 3, 4, 6, 8, 16])
     func theDeltaStepIsInvertedForEveryByteValue(stride: Int) {
-        let data = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 255) } + TestData.random(1000, seed: 4)
-        var buffer = [UInt8](repeating: 0, count: data.count)
-        data.withUnsafeBytes { src in buffer.withUnsafeMutableBytes { LZ4Delta.forward(src, stride: stride, into: $0.baseAddress!) } }
-        #expect(buffer != data)
-        buffer.withUnsafeMutableBytes { LZ4Delta.inverse($0, stride: stride) }
-        #expect(buffer == data)
+        let all = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 255) } + TestData.random(1003, seed: 4)
+        for count in [1, 2, 3, 4, 5, 6, 7, 17, 18, all.count - 1, all.count] {  // every tail length of strides 3 and 4
+            let data = Array(all.prefix(count))
+            var buffer = [UInt8](repeating: 0, count: data.count)
+            data.withUnsafeBytes { src in buffer.withUnsafeMutableBytes { LZ4Delta.forward(src, stride: stride, into: $0.baseAddress!) } }
+            if count > 16 { #expect(buffer != data) }
+            buffer.withUnsafeMutableBytes { LZ4Delta.inverse($0, stride: stride) }
+            #expect(buffer == data, "stride \(stride), \(count) bytes")
+        }
         for v in 0...255 { #expect(LZ4Delta.unzigzag(LZ4Delta.zigzag(UInt8(v))) == UInt8(v)) }
         #expect([0, 255, 1, 254, 2].map { LZ4Delta.zigzag($0) } == [0, 1, 2, 3, 4])  // 0, -1, 1, -2, 2
     }
