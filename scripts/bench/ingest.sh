@@ -568,8 +568,8 @@ if ph and pw:
           f"(sum of the {npp:,} PPM files' sizes) = {ph / 1e6:,.0f} MB / {bp / 1e6:,.0f} MB = **{r:.2f}** at replication 2 "
           f"(target <= 1.2: {'met' if r <= 1.2 else 'not met'}); per replica {r / 2:.2f}. "
           f"SeaweedFS, volume files' growth during the copy over the same raw size: {pw / bp:.2f}."
-          + (f" `lz4 -1` (command line) on each PPM gives {lz4b / bp:.3f} of the raw size per copy, so {2 * lz4b / bp:.2f} at replication 2 "
-             "is the floor for any lz4 store of these files." if lz4b else ""))
+          + (f" Plain lz4 (`lz4 -1` on each PPM) gives {lz4b / bp:.3f} of the raw size per copy ({2 * lz4b / bp:.2f} at replication 2): "
+             "hfs stores PPMs as lz4-delta frames (byte deltas one pixel apart, bit-shuffled, then lz4)." if lz4b else ""))
     if "ppm_disk_bytes_hfs" in med:
         print(f"\nCross-check: the datanodes' files grew by {med['ppm_disk_bytes_hfs'] / 1e6:,.0f} MB (PPM) and "
               f"{med.get('jpeg_disk_bytes_hfs', 0) / 1e6:,.0f} MB (JPEG) during the ingests (medians).")
