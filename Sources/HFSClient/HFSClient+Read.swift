@@ -317,7 +317,7 @@ public final class LocalFileSink: @unchecked Sendable {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HFSError(.io, "local: cannot create \(path): \(String(cString: strerror(errno)))") }
-        directFD = direct && Self.oDirect != 0 ? open(path, O_WRONLY | O_CLOEXEC | Self.oDirect) : -1
+        directFD = direct && Posix.oDirect != 0 ? open(path, O_WRONLY | O_CLOEXEC | Posix.oDirect) : -1
     }
 
     deinit {
@@ -380,16 +380,6 @@ public final class LocalFileSink: @unchecked Sendable {
         }
         return p
     }
-
-    /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.
-    #if os(Linux) && (arch(x86_64) || arch(i386))
-    static let oDirect: Int32 = 0o40000
-    #elseif os(Linux) && (arch(arm64) || arch(arm))
-    static let oDirect: Int32 = 0o200000
-    #else
-    static let oDirect: Int32 = 0
-    #endif
-
 
     /// Keeps the file: every byte was verified.
     public func commit() { done = true }

@@ -269,6 +269,8 @@ final class LocalSource: @unchecked Sendable {
     private(set) var eof = false
     /// Stdin only: every byte read so far that a new pipeline may need again.
     private let spool: Spool?
+    /// Whether closing this source closes the spool (sources reopened from it share it).
+    private let ownsSpool: Bool
     /// Of a source reading through the spool: the next stream offset it returns.
     private var position: Int64 = 0
     /// Stdin that is a regular file: where it was positioned when the put began.
@@ -277,7 +279,6 @@ final class LocalSource: @unchecked Sendable {
     private init(fd: Int32, name: String, owned: Bool, spool: Spool? = nil, ownsSpool: Bool = false) {
         self.fd = fd; self.name = name; self.owned = owned; self.spool = spool; self.ownsSpool = ownsSpool
     }
-    private let ownsSpool: Bool
 
     /// A source with nothing left to read: for bytes already in memory, passed as the prefix.
     static func exhausted(name: String) -> LocalSource {

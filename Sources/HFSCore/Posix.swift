@@ -22,4 +22,13 @@ public enum Posix {
         }
         return 0
     }
+
+    /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.
+    #if os(Linux) && (arch(x86_64) || arch(i386))
+    public static let oDirect: Int32 = 0o40000
+    #elseif os(Linux) && (arch(arm64) || arch(arm))
+    public static let oDirect: Int32 = 0o200000
+    #else
+    public static let oDirect: Int32 = 0
+    #endif
 }

@@ -58,13 +58,13 @@ public final class FrameEncoder {
     @discardableResult
     public func encode(_ data: UnsafeRawBufferPointer, content: ContentKind, into out: inout ByteBuffer) -> Int {
         guard let base = data.baseAddress, data.count > 0 else { return 0 }
-        let codec = preferredCodec(content)
+        let attempts = codecsToTry(content)
         var stride = 0
         if case .pixels(let s) = content { stride = s }
         let chunkMax = Limits.frameLogicalBytesMax
         let fullFrames = data.count / chunkMax, tail = data.count % chunkMax
-        var capacity = fullFrames * (FrameHeader.size + Self.roomNeeded(codec, logical: chunkMax))
-        if tail > 0 { capacity += FrameHeader.size + Self.roomNeeded(codec, logical: tail) }
+        var capacity = fullFrames * (FrameHeader.size + Self.roomNeeded(attempts, logical: chunkMax))
+        if tail > 0 { capacity += FrameHeader.size + Self.roomNeeded(attempts, logical: tail) }
         out.reserveCapacity(minimumWritableBytes: capacity)
 
         var appended = 0
@@ -73,69 +73,61 @@ public final class FrameEncoder {
             let count = min(chunkMax, data.count - offset)
             let chunk = UnsafeRawBufferPointer(start: base + offset, count: count)
             appended += out.writeWithUnsafeMutableBytes(
-                minimumWritableBytes: FrameHeader.size + Self.roomNeeded(codec, logical: count)
+                minimumWritableBytes: FrameHeader.size + Self.roomNeeded(attempts, logical: count)
             ) { dst in
-                encodeFrame(chunk, codec: codec, stride: stride, into: dst)
+                encodeFrame(chunk, trying: attempts, stride: stride, into: dst)
             }
             offset += count
         }
         return appended
     }
 
-    /// The codec to try first for `content` under this encoder's policy.
-    func preferredCodec(_ content: ContentKind) -> Codec {
+    /// The codecs to try, in order, for `content` under this encoder's policy; a frame that none
+    /// of them may keep is stored with codec none.
+    func codecsToTry(_ content: ContentKind) -> [Codec] {
         switch (policy, content) {
-        case (.auto, .compressed): return .none
-        case (.auto, .pixels), (.lz4, .pixels): return .lz4Delta
-        case (.auto, _), (.lz4, _): return .lz4
-        case (.none, _): return .none
-        case (.zlib, _): return .zlib
+        case (.auto, .compressed), (.none, _): return []
+        case (.auto, .pixels): return [.lz4Delta, .lz4]
+        case (.lz4, .pixels): return [.lz4Delta]
+        case (.auto, _), (.lz4, _): return [.lz4]
+        case (.zlib, _): return [.zlib]
         }
     }
 
-    /// Stored bytes a frame may need when `codec` is tried first (lz4-delta may fall back to lz4).
-    static func roomNeeded(_ codec: Codec, logical: Int) -> Int {
-        let bound = FrameHeader.storedBytesBound(codec, logical: logical)
-        return codec == .lz4Delta ? max(bound, FrameHeader.storedBytesBound(.lz4, logical: logical)) : bound
+    /// Stored bytes a frame may need when `attempts` are tried (codec none needs `logical`).
+    static func roomNeeded(_ attempts: [Codec], logical: Int) -> Int {
+        attempts.map { FrameHeader.storedBytesBound($0, logical: logical) }.max().map { max($0, logical) } ?? logical
     }
 
-    /// Writes one frame (header + stored bytes) at `dst`, which has room for ``roomNeeded(_:logical:)``.
-    private func encodeFrame(_ chunk: UnsafeRawBufferPointer, codec: Codec, stride: Int, into dst: UnsafeMutableRawBufferPointer) -> Int {
+    /// Writes one frame (header + stored bytes) at `dst`, which has room for ``roomNeeded(_:logical:)``:
+    /// the first of `attempts` that succeeds and (under `.auto`) saves 10%, else codec none.
+    private func encodeFrame(_ chunk: UnsafeRawBufferPointer, trying attempts: [Codec], stride: Int,
+                             into dst: UnsafeMutableRawBufferPointer) -> Int {
         let payload = UnsafeMutableRawBufferPointer(rebasing: dst[FrameHeader.size...])
         var used = Codec.none
-        var stored = 0
-        var tryLZ4 = codec == .lz4
-        switch codec {
-        case .none, .lz4:
-            break
-        case .lz4Delta:
-            if let n = compressLZ4Delta(chunk, stride: stride, into: payload), policy != .auto || keepsAuto(stored: n, logical: chunk.count) {
-                used = .lz4Delta
+        var stored = chunk.count
+        for codec in attempts {
+            // zlib and lz4 cannot overflow their bounds; should one fail anyway, the next is tried.
+            if let n = compress(chunk, codec, stride: stride, into: payload), policy != .auto || keepsAuto(stored: n, logical: chunk.count) {
+                used = codec
                 stored = n
-            } else {
-                tryLZ4 = policy == .auto
-            }
-        case .zlib:
-            // zlib cannot overflow compressBound; should it fail anyway, the frame stays valid as none.
-            if let n = compressZlib(chunk, into: payload) {
-                used = .zlib
-                stored = n
+                break
             }
         }
-        if tryLZ4 {
-            if let n = compressLZ4(chunk, into: payload), policy != .auto || keepsAuto(stored: n, logical: chunk.count) {
-                used = .lz4
-                stored = n
-            }
-        }
-        if used == .none {
-            payload.baseAddress!.copyMemory(from: chunk.baseAddress!, byteCount: chunk.count)
-            stored = chunk.count
-        }
+        if used == .none { payload.baseAddress!.copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
         let header = FrameHeader(codec: used, logicalLength: UInt32(chunk.count), storedLength: UInt32(stored),
                                  dataCRC: CRC32.checksum(chunk))
         header.write(to: dst.baseAddress!)
         return FrameHeader.size + stored
+    }
+
+    private func compress(_ chunk: UnsafeRawBufferPointer, _ codec: Codec, stride: Int, into payload: UnsafeMutableRawBufferPointer) -> Int? {
+        switch codec {
+        case .none: return nil
+        case .lz4: return compressLZ4(chunk, into: payload)
+        case .zlib: return compressZlib(chunk, into: payload)
+        case .lz4Delta: return compressLZ4Delta(chunk, stride: stride, into: payload)
+        }
     }
 
     private func keepsAuto(stored: Int, logical: Int) -> Bool {

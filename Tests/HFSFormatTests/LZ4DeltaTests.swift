@@ -67,6 +67,17 @@ private let mib = Limits.frameLogicalBytesMax
         #expect(Bytes(try readAll(stream)) == Bytes(data))
     }
 
+    /// Under `auto`, bytes flagged as pixels whose deltas do not shrink by 10% but which lz4
+    /// compresses (text: its deltas look random to lz4) are stored as plain lz4.
+    @Test func autoFallsBackToLZ4() throws {
+        let data = TestData.text(300_000)
+        let deltas = encodeFrames(data, policy: .lz4, content: .pixels(stride: 3))
+        #expect(deltas.readableBytes * 10 > data.count * 9, "lz4-delta stored text in \(deltas.readableBytes) of \(data.count)")
+        let stream = encodeFrames(data, policy: .auto, content: .pixels(stride: 3))
+        #expect(try parseAll(stream).map(\.header.codec) == [.lz4])
+        #expect(Bytes(try readAll(stream)) == Bytes(data))
+    }
+
     /// Other policies ignore the pixel hint.
     @Test func zlibAndNoneIgnoreThePixelHint() throws {
         let data = smoothPixels(70_000, stride: 3)

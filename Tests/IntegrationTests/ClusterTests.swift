@@ -296,15 +296,11 @@ func residentFraction(_ path: String) -> Double? {
     return Double(vec.filter { $0 & 1 != 0 }.count) / Double(vec.count)
 }
 
-/// Whether a file in `dir` can be opened with O_DIRECT (Linux x86-64/arm64 values).
+/// Whether a file in `dir` can be opened with O_DIRECT.
 func acceptsDirectIO(_ dir: String) -> Bool {
-    #if arch(x86_64)
-    let oDirect: Int32 = 0o40000
-    #else
-    let oDirect: Int32 = 0o200000
-    #endif
+    guard Posix.oDirect != 0 else { return false }
     let probe = dir + "/.direct-probe"
-    let fd = open(probe, O_WRONLY | O_CREAT | oDirect, 0o600)
+    let fd = open(probe, O_WRONLY | O_CREAT | Posix.oDirect, 0o600)
     defer { unlink(probe) }
     guard fd >= 0 else { return false }
     close(fd)

@@ -8,17 +8,22 @@ import Testing
        .hfsCluster(separateDaemons: true, .init(cluster: ["compaction_interval: 1s", "compaction_threshold: 0.5"], deadNodeTimeout: "10s")),
        .timeLimit(.minutes(4)))
 struct CompactionTests {
+    /// The block files of `node` with their sizes, by name.
+    static func blockFiles(_ c: TestCluster, _ node: TestCluster.Node) -> [(name: String, size: Int64)] {
+        let dir = c.dataDir(node).appendingPathComponent("blocks").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("blk_") }.sorted().map { name in
+            (name, (try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
     /// Sum of the sizes of every block file on every datanode.
     static func bytesOnDisks(_ c: TestCluster) -> Int64 {
-        var total: Int64 = 0
-        for n in c.datanodes {
-            let dir = c.dataDir(n).appendingPathComponent("blocks").path
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix("blk_") {
-                let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0
-                total += size
-            }
-        }
-        return total
+        c.datanodes.reduce(0) { total, n in total + blockFiles(c, n).reduce(0) { $0 + $1.size } }
+    }
+
+    /// `node: blk_id=size ...` for every datanode, to tell which file a failed size check saw.
+    static func describeBlockFiles(_ c: TestCluster) -> String {
+        c.datanodes.map { n in "\(n.id): " + blockFiles(c, n).map { "\($0.name)=\($0.size)" }.joined(separator: " ") }.joined(separator: "; ")
     }
 
     @Test("after most files of packed blocks are deleted, the blocks are rewritten: the rest read back (also while it happens) and the old block files go")
@@ -98,19 +103,8 @@ struct CompactionTests {
         let bound = keptBytes * 2 + Int64(kept.count) * 2 * 64
         try await waitFor("block files down to the kept files at replication 2", seconds: 20) { Self.bytesOnDisks(c) <= bound }
         let diskAfter = Self.bytesOnDisks(c)
-        #expect(diskAfter <= bound, "block files hold \(diskAfter) bytes for \(keptBytes) live bytes at replication 2: \(Self.blockFiles(c))")
+        #expect(diskAfter <= bound, "block files hold \(diskAfter) bytes for \(keptBytes) live bytes at replication 2: \(Self.describeBlockFiles(c))")
         #expect(diskAfter < diskBefore / 3, "block files: \(diskBefore) bytes before, \(diskAfter) after")
-    }
-
-    /// `node: blk_id=size ...` for every datanode, to tell which file a failed size check saw.
-    static func blockFiles(_ c: TestCluster) -> String {
-        c.datanodes.map { n in
-            let dir = c.dataDir(n).appendingPathComponent("blocks").path
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().map { name in
-                "\(name)=\((try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? NSNumber)?.int64Value ?? -1)"
-            }
-            return "\(n.id): " + files.joined(separator: " ")
-        }.joined(separator: "; ")
     }
 
     @Test("a replica cut short on disk (it missed appends) is never read and is replaced")
