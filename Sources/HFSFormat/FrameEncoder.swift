@@ -96,7 +96,7 @@ public final class FrameEncoder {
 
     /// Stored bytes a frame may need when `attempts` are tried (codec none needs `logical`).
     static func roomNeeded(_ attempts: [Codec], logical: Int) -> Int {
-        attempts.map { FrameHeader.storedBytesBound($0, logical: logical) }.max().map { max($0, logical) } ?? logical
+        attempts.reduce(logical) { max($0, FrameHeader.storedBytesBound($1, logical: logical)) }
     }
 
     /// Writes one frame (header + stored bytes) at `dst`, which has room for ``roomNeeded(_:logical:)``:
