@@ -41,6 +41,8 @@ public enum Limits {
     public static let connectTimeoutSeconds: Int64 = 2
     /// Concurrent connections per host from one HTTP client.
     public static let connectionsPerHostMax = 32
+    /// The largest piece a datanode's server reads from a socket at once (NIO's default: 64 KiB).
+    public static let socketReadBytesMax = 1 << 20
     /// Concurrent file reads in `hfs get` of a tree.
     public static let getFilesInFlightMax = 16
     /// Longest ranged request that reads several small files of a block at once (`hfs get` of a

@@ -49,6 +49,7 @@ public final class Datanode: Sendable {
         routes(router)
         let app = Application(
             router: router,
+            server: .http1LargeReads(),
             configuration: .init(address: .hostname(me.address.host, port: me.address.port), serverName: "hfs-datanode-\(me.id)"),
             logger: logger)
         logger.info("datanode \(me.id) on \(me.address), data \(me.dataDir), \(store.blockCount) blocks")
