@@ -8,8 +8,9 @@ public enum Limits {
     /// A batch of small files sent to a pipeline in one request.
     public static let packedBatchBytesMax = 8 << 20
     public static let packedBatchFilesMax = 512
-    /// Batches of small files in flight at once from one client.
-    public static let packedBatchesInFlightMax = 4
+    /// Batches of small files in flight at once from one client (8 rather than 4: JPEG ingest
+    /// median 2.52 s against 2.70 s, 7 runs side by side, session 6; at most 64 MiB of bodies).
+    public static let packedBatchesInFlightMax = 8
     /// Files committed to the namenode in one request (one SQLite transaction).
     public static let commitFilesMax = 2048
     /// Path limits, as HDFS's defaults.
