@@ -39,6 +39,7 @@ let package = Package(
                        providers: [.apt(["libblosc-dev"])]),
         .target(name: "HFSCore", dependencies: [
             .product(name: "Yams", package: "Yams"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSFormat", dependencies: [
             "HFSCore", "CLZ4", "CZlib", "CISAL", "CBlosc",

@@ -21,6 +21,7 @@ public final class HFSClient: Sendable {
         hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
         hc.timeout.connect = .seconds(Limits.connectTimeoutSeconds)
         hc.decompression = .disabled
+        hc.http1_1ConnectionDebugInitializer = SocketReads.large
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
         self.owner = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.loginName()
     }

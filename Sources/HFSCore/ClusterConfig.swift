@@ -32,9 +32,11 @@ public struct ClusterConfig: Sendable, Equatable {
     public var codec: CodecPolicy = .auto
     public var heartbeatIntervalSeconds: Double = 3
     public var deadNodeTimeoutSeconds: Double = 30
-    /// Datanodes drop the page cache of a block range once it is on disk (HDFS's
-    /// `dfs.datanode.drop.cache.behind.writes`): buffered writes into fresh page-cache pages cost
-    /// more CPU than any other step of a small-file put here (see docs/BENCHMARKS.md).
+    /// Block data written by datanodes does not stay in the page cache (HDFS's
+    /// `dfs.datanode.drop.cache.behind.writes`): appends use O_DIRECT where the file system
+    /// allows it, else buffered writes whose pages are dropped once on disk. Buffered writes into
+    /// fresh page-cache pages cost more CPU than any other step of a small-file put here (see
+    /// docs/BENCHMARKS.md).
     public var dropCacheBehindWrites = true
     /// The block scanner re-reads and verifies every frame of every block at most this many
     /// bytes per second per datanode (`scan_rate`; 0 turns it off)...

@@ -42,7 +42,7 @@ public enum Limits {
     public static let connectTimeoutSeconds: Int64 = 2
     /// Concurrent connections per host from one HTTP client.
     public static let connectionsPerHostMax = 32
-    /// The largest piece a datanode's server reads from a socket at once (NIO's default: 64 KiB).
+    /// The largest piece hfs reads from a socket at once (NIO's default: 64 KiB); see SocketReads.
     public static let socketReadBytesMax = 1 << 20
     /// Concurrent file reads in `hfs get` of a tree.
     public static let getFilesInFlightMax = 16
@@ -58,6 +58,8 @@ public enum Limits {
     /// Offsets and lengths of O_DIRECT writes (`hfs get` of large files) are multiples of this;
     /// 4 KiB suits devices of 512-byte and 4 KiB sectors.
     public static let directWriteAlignment = 4096
+    /// A datanode gathers an append into whole pages of this buffer before each O_DIRECT write.
+    public static let directAppendBufferBytes = 1 << 20
     /// `hfs get` writes files at least this large around the page cache (O_DIRECT), unless
     /// `--cache`.
     public static let directWriteBytesMin: Int64 = 64 << 20

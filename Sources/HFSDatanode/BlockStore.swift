@@ -121,11 +121,17 @@ final class BlockStore: Sendable {
         return existed
     }
 
-    /// Opens (creating if needed) a block file for appending.
-    func openForAppend(_ id: Int64) throws -> BlockFile {
+    /// Opens (creating if needed) a block file for appending; with `direct`, for writes around the
+    /// page cache (O_DIRECT) where the file system allows it (tmpfs does not: buffered then).
+    func openForAppend(_ id: Int64, direct: Bool = false) throws -> BlockFile {
+        if direct && Posix.oDirect != 0 {
+            let fd = open(path(id), O_RDWR | O_CREAT | O_CLOEXEC | Posix.oDirect, 0o644)
+            if fd >= 0 { return BlockFile(fd: fd, path: path(id), direct: true) }
+            guard errno == EINVAL else { throw HFSError(.io, "open \(path(id)): \(String(cString: strerror(errno)))") }
+        }
         let fd = open(path(id), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HFSError(.io, "open \(path(id)): \(String(cString: strerror(errno)))") }
-        return BlockFile(fd: fd, path: path(id))
+        return BlockFile(fd: fd, path: path(id), direct: false)
     }
 
     /// fsync of the folder, so that a newly created block file survives a crash.
@@ -139,7 +145,10 @@ final class BlockStore: Sendable {
 final class BlockFile: @unchecked Sendable {
     let fd: Int32
     let path: String
-    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+    /// Opened with O_DIRECT: offsets, lengths and buffers of its reads and writes are multiples
+    /// of ``Limits/directWriteAlignment`` (``BlockAppender`` sees to it).
+    let direct: Bool
+    init(fd: Int32, path: String, direct: Bool = false) { self.fd = fd; self.path = path; self.direct = direct }
     deinit { close(fd) }
 
     func size() throws -> Int64 {
@@ -151,6 +160,21 @@ final class BlockFile: @unchecked Sendable {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
         let err = Posix.writeAll(fd, bytes, at: offset)
         if err != 0 { throw error("pwrite", err) }
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer at the end of the file.
+    func read(into dst: UnsafeMutableRawPointer, count: Int, at offset: Int64) throws -> Int {
+        var done = 0
+        while done < count {
+            let n = pread(fd, dst + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error("pread")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
     }
 
     func truncate(_ length: Int64) throws {
@@ -166,7 +190,7 @@ final class BlockFile: @unchecked Sendable {
         _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_DONTNEED)
     }
 
-    private func error(_ call: String, _ err: Int32 = errno) -> HFSError {
+    func error(_ call: String, _ err: Int32 = errno) -> HFSError {
         let code: HFSError.Code = err == ENOSPC ? .unavailable : .io
         return HFSError(code, "\(call) \(path): \(String(cString: strerror(err)))")
     }
@@ -191,5 +215,77 @@ actor BlockLocks {
         } else {
             held.remove(id)
         }
+    }
+}
+
+/// Writes the bytes of one append to a block file from `offset` on. A buffered file gets one
+/// `pwrite` per piece. A direct one (O_DIRECT: no copy into the page cache, nothing to drop
+/// afterwards) gets whole aligned pages from a buffer of ``Limits/directAppendBufferBytes``:
+/// the partial page before `offset` is read back first and written again as it was, and the
+/// last page goes out padded with zeros, then `ftruncate` cuts the file to its true length.
+/// Call ``finish()`` once all bytes are written; fdatasync stays the caller's.
+final class BlockAppender {
+    let file: BlockFile
+    /// Bytes of this append written (or, direct, gathered) so far.
+    private(set) var written: Int64 = 0
+    private let start: Int64
+    /// Direct only: the aligned buffer, the file offset of its first byte, the bytes it holds.
+    private var buffer: UnsafeMutableRawBufferPointer?
+    private var base: Int64 = 0
+    private var fill = 0
+
+    init(file: BlockFile, offset: Int64) throws {
+        self.file = file
+        start = offset
+        guard file.direct else { return }
+        let align = Limits.directWriteAlignment
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Limits.directAppendBufferBytes, alignment: align)
+        self.buffer = buffer
+        base = offset - offset % Int64(align)
+        fill = Int(offset - base)
+        if fill > 0 {
+            let got = try file.read(into: buffer.baseAddress!, count: align, at: base)
+            guard got >= fill else {
+                throw HFSError(.io, "\(file.path): \(base + Int64(got)) bytes, an append expected \(offset)")
+            }
+        }
+    }
+
+    deinit { buffer?.deallocate() }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let buffer else {
+            let err = Posix.writeAll(file.fd, bytes, at: start + written)
+            if err != 0 { throw file.error("pwrite", err) }
+            written += Int64(bytes.count)
+            return
+        }
+        var from = 0
+        while from < bytes.count {
+            let n = min(bytes.count - from, buffer.count - fill)
+            (buffer.baseAddress! + fill).copyMemory(from: bytes.baseAddress! + from, byteCount: n)
+            fill += n
+            from += n
+            if fill == buffer.count { try flush(count: fill) }
+        }
+        written += Int64(bytes.count)
+    }
+
+    /// Writes what the buffer still holds (the last page padded) and sets the file's length.
+    func finish() throws {
+        guard let buffer, fill > 0 else { return }
+        let align = Limits.directWriteAlignment
+        let padded = (fill + align - 1) / align * align
+        (buffer.baseAddress! + fill).initializeMemory(as: UInt8.self, repeating: 0, count: padded - fill)
+        let (end, padding) = (base + Int64(fill), padded - fill)
+        try flush(count: padded)
+        if padding > 0 { try file.truncate(end) }
+    }
+
+    private func flush(count: Int) throws {
+        let err = Posix.writeAll(file.fd, UnsafeRawBufferPointer(rebasing: buffer![0..<count]), at: base)
+        if err != 0 { throw file.error("pwrite", err) }
+        base += Int64(count)
+        fill = 0
     }
 }

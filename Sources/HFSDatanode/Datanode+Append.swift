@@ -38,7 +38,7 @@ extension Datanode {
         await locks.acquire(id)
         defer { Task { await self.locks.release(id) } }
 
-        let file = try store.openForAppend(id)
+        let file = try store.openForAppend(id, direct: config.dropCacheBehindWrites)
         let isNew = store.length(id) == nil
         var offset = try file.size()
         if let expected {
@@ -53,7 +53,7 @@ extension Datanode {
             throw HFSError(.conflict, "block \(id) is full")
         }
 
-        let sink = AppendSink(file: file, offset: offset, store: store)
+        let sink = try AppendSink(file: file, offset: offset, store: store)
         defer { sink.releaseClaim() }
         do {
             var nodes = [me.id]
@@ -78,7 +78,8 @@ extension Datanode {
                 for try await chunk in request.body { try sink.consume(chunk) }
             }
             try sink.finish()
-            let (start, drop) = (offset, config.dropCacheBehindWrites)
+            // Written around the page cache (direct), or dropped from it once on disk.
+            let (start, drop) = (offset, config.dropCacheBehindWrites && !file.direct)
             try await blocking {
                 try file.sync()
                 if drop { file.dropCache(from: start, count: sink.written) }
@@ -131,24 +132,30 @@ extension Datanode {
 /// Verifies and writes the frames of one append. Used by one task at a time (the request body
 /// is consumed sequentially), hence `@unchecked Sendable`.
 final class AppendSink: @unchecked Sendable {
-    let file: BlockFile
-    let offset: Int64
     let store: BlockStore
-    private(set) var written: Int64 = 0
+    private let appender: BlockAppender
     private var claimed: Int64 = 0
     private var verifier = FrameVerifier()
 
-    init(file: BlockFile, offset: Int64, store: BlockStore) { self.file = file; self.offset = offset; self.store = store }
+    init(file: BlockFile, offset: Int64, store: BlockStore) throws {
+        self.store = store
+        appender = try BlockAppender(file: file, offset: offset)
+    }
+
+    var written: Int64 { appender.written }
 
     func consume(_ chunk: ByteBuffer) throws {
         try store.claim(Int64(chunk.readableBytes))
         claimed += Int64(chunk.readableBytes)
         try verifier.consume(chunk)
-        try chunk.withUnsafeReadableBytes { try file.write($0, at: offset + written) }
-        written += Int64(chunk.readableBytes)
+        try chunk.withUnsafeReadableBytes { try appender.write($0) }
     }
 
-    func finish() throws { try verifier.finish() }
+    /// Every frame complete and every byte in the file (not yet fdatasync'ed).
+    func finish() throws {
+        try verifier.finish()
+        try appender.finish()
+    }
 
     func releaseClaim() {
         store.release(claimed)

@@ -36,6 +36,7 @@ public final class Datanode: Sendable {
         var hc = HTTPClient.Configuration()
         hc.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Limits.connectionsPerHostMax
         hc.timeout.connect = .seconds(5)
+        hc.http1_1ConnectionDebugInitializer = SocketReads.large
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
         self.computePool = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
         computePool.start()

@@ -64,7 +64,7 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         let store = try BlockStore(dataDir: dir, capacityBytes: nil)
         let file = try store.openForAppend(5)
         let body = frames((0..<5000).map { UInt8($0 % 251) })
-        let sink = AppendSink(file: file, offset: 100, store: store)
+        let sink = try AppendSink(file: file, offset: 100, store: store)
         // Arbitrary chunking, as HTTP delivers it.
         var rest = body
         while rest.readableBytes > 0 { try sink.consume(rest.readSlice(length: min(777, rest.readableBytes))!) }
@@ -82,9 +82,54 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         var body = frames(Array(repeating: 9, count: 2000), policy: .none)
         let i = body.readerIndex + FrameHeader.size + 10
         body.setInteger(body.getInteger(at: i, as: UInt8.self)! ^ 0xFF, at: i)
-        let sink = AppendSink(file: try store.openForAppend(6), offset: 0, store: store)
+        let sink = try AppendSink(file: try store.openForAppend(6), offset: 0, store: store)
         let error = #expect(throws: HFSError.self) { try sink.consume(body) }
         #expect(error?.code == .corrupt)
+    }
+
+    /// Appends of odd sizes at odd offsets, in pieces of odd sizes, with the file open for
+    /// O_DIRECT (where the folder's file system allows it) and buffered: the same bytes, the
+    /// exact length after every append.
+    @Test(arguments: [false, true]) func appendsAroundThePageCacheLandWhereBufferedOnesDo(direct: Bool) throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        var expected: [UInt8] = []
+        var rng = SystemRandomNumberGenerator()
+        // Sizes around page and buffer boundaries, and one append larger than the buffer.
+        let sizes = [1, 4095, 4096, 4097, 100, Limits.directAppendBufferBytes - 3, 5000, Limits.directAppendBufferBytes * 2 + 17, 12]
+        for (i, size) in sizes.enumerated() {
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let file = try store.openForAppend(9, direct: direct)
+            if !direct { #expect(!file.direct) }
+            let appender = try BlockAppender(file: file, offset: Int64(expected.count))
+            var from = 0
+            while from < size {
+                let n = min(size - from, [1, 333, 4096, 70_000][(from + i) % 4])
+                try bytes[from..<from + n].withUnsafeBytes { try appender.write($0) }
+                from += n
+            }
+            try appender.finish()
+            try file.sync()
+            expected += bytes
+            #expect(appender.written == Int64(size))
+            #expect(try file.size() == Int64(expected.count), "after append \(i) of \(size) bytes, direct: \(file.direct)")
+        }
+        let onDisk = [UInt8](try Data(contentsOf: URL(fileURLWithPath: store.path(9))))
+        #expect(onDisk == expected)
+    }
+
+    /// tmpfs refuses O_DIRECT: the append is buffered there, and lands all the same.
+    @Test func directFallsBackWhereTheFileSystemRefusesIt() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/shm") else { return }
+        let dir = "/dev/shm/hfs-dn-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try BlockStore(dataDir: dir, capacityBytes: nil)
+        let file = try store.openForAppend(3, direct: true)
+        let appender = try BlockAppender(file: file, offset: 0)
+        try [UInt8](repeating: 5, count: 5000).withUnsafeBytes { try appender.write($0) }
+        try appender.finish()
+        #expect(try file.size() == 5000)
     }
 
     @Test func truncatedStreamIsRefusedAtTheEnd() throws {
@@ -92,7 +137,7 @@ func frames(_ bytes: [UInt8], policy: CodecPolicy = .auto) -> ByteBuffer {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try BlockStore(dataDir: dir, capacityBytes: nil)
         let body = frames(Array(repeating: 3, count: 2000))
-        let sink = AppendSink(file: try store.openForAppend(7), offset: 0, store: store)
+        let sink = try AppendSink(file: try store.openForAppend(7), offset: 0, store: store)
         try sink.consume(body.getSlice(at: body.readerIndex, length: body.readableBytes - 1)!)
         #expect(throws: HFSError.self) { try sink.finish() }
     }

@@ -100,9 +100,9 @@ struct FaultTests {
         try await waitForLive(c, 3)
         let (primary, downstream) = (c.datanodes[0], c.datanodes[1])
         let block = Int64(1) << 40 + Int64.random(in: 0..<(1 << 20))
-        func frames(_ seed: UInt64) -> ByteBuffer {
+        func frames(_ seed: UInt64, bytes: Int = 64 << 10) -> ByteBuffer {
             var out = ByteBuffer()
-            TestData.random(64 << 10, seed: seed).withUnsafeBytes { _ = FrameEncoder(policy: .none).encode($0, content: .other, into: &out) }
+            TestData.random(bytes, seed: seed).withUnsafeBytes { _ = FrameEncoder(policy: .none).encode($0, content: .other, into: &out) }
             return out
         }
         let (body, chunks) = AsyncStream<ByteBuffer>.makeStream()
@@ -116,7 +116,9 @@ struct FaultTests {
             _ = try await r.body.collect(upTo: 1 << 20)
             return r.status.code
         }
-        chunks.yield(frames(1700))
+        // More than a datanode gathers before it writes around the page cache, so that the
+        // first chunk shows in the downstream node's file.
+        chunks.yield(frames(1700, bytes: Limits.directAppendBufferBytes + (64 << 10)))
         let file = c.dataDir(downstream).appendingPathComponent("blocks/blk_\(block)").path
         try await waitFor("the first frame on \(downstream.id)", seconds: 30) {
             ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0) > 0
