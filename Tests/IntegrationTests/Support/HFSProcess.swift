@@ -137,6 +137,7 @@ final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         }
         try Self.addChdir(&actions, cwd)
+        try Self.addCloseFrom(&actions, 3)
         var noSignals = sigset_t()
         sigemptyset(&noSignals)
         posix_spawnattr_setsigmask(&attr, &noSignals)
@@ -175,6 +176,20 @@ final class ChildProcess: @unchecked Sendable {
         }
         let rc = unsafeBitCast(sym, to: AddChdir.self)(&actions, dir)
         guard rc == 0 else { throw HarnessError("posix_spawn_file_actions_addchdir_np(\(dir)) failed: \(rc)") }
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), looked up at run time: the child
+    /// keeps no descriptor but 0, 1 and 2. Without it a daemon inherited whatever the test process
+    /// had open at that moment without close-on-exec, such as the write end of the pipe into a
+    /// Python reference process that another test was running: that process then never saw the
+    /// end of its input, and the suite hung.
+    private static func addCloseFrom(_ actions: inout FileActions, _ fd: Int32) throws {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<FileActions>, Int32) -> Int32
+        guard let sym = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw HarnessError("posix_spawn_file_actions_addclosefrom_np is not available (glibc 2.34 or later)")
+        }
+        let rc = unsafeBitCast(sym, to: AddCloseFrom.self)(&actions, fd)
+        guard rc == 0 else { throw HarnessError("posix_spawn_file_actions_addclosefrom_np(\(fd)) failed: \(rc)") }
     }
 
     /// Reaps the child if it has exited (non-blocking).
