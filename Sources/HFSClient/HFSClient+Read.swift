@@ -302,7 +302,7 @@ struct CoalescedRun: Sendable {
 /// reused aligned buffer) and only a file's unaligned tail through it: on a VM that hands free
 /// memory back to its host, filling fresh page-cache pages cost 1.5 s of CPU per GiB against
 /// ~0.15 s for direct writes (scripts/bench/pagecache.sh, docs/BENCHMARKS.md). Where O_DIRECT
-/// is refused (tmpfs, some network file systems) every write goes through the page cache.
+/// is refused (tmpfs on older kernels, some network file systems) every write goes through the page cache.
 public final class LocalFileSink: @unchecked Sendable {
     let fd: Int32
     private let lock = NIOLock()

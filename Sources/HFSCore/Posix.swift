@@ -23,6 +23,22 @@ public enum Posix {
         return 0
     }
 
+    /// Reads into `dst` from `offset` until it is full or the file ends, retrying after EINTR and
+    /// short reads. Returns the bytes read and 0, or the errno of the call that failed.
+    public static func readAll(_ fd: Int32, _ dst: UnsafeMutableRawBufferPointer, at offset: Int64) -> (count: Int, errno: Int32) {
+        var done = 0
+        while done < dst.count {
+            let n = pread(fd, dst.baseAddress! + done, dst.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return (done, errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return (done, 0)
+    }
+
     /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.
     #if os(Linux) && (arch(x86_64) || arch(i386))
     public static let oDirect: Int32 = 0o40000

@@ -122,7 +122,8 @@ final class BlockStore: Sendable {
     }
 
     /// Opens (creating if needed) a block file for appending; with `direct`, for writes around the
-    /// page cache (O_DIRECT) where the file system allows it (tmpfs does not: buffered then).
+    /// page cache (O_DIRECT) where the file system allows it (buffered where it refuses with
+    /// EINVAL, as tmpfs does on older kernels).
     func openForAppend(_ id: Int64, direct: Bool = false) throws -> BlockFile {
         if direct && Posix.oDirect != 0 {
             let fd = open(path(id), O_RDWR | O_CREAT | O_CLOEXEC | Posix.oDirect, 0o644)
@@ -162,19 +163,11 @@ final class BlockFile: @unchecked Sendable {
         if err != 0 { throw error("pwrite", err) }
     }
 
-    /// Reads up to `count` bytes at `offset`; fewer at the end of the file.
-    func read(into dst: UnsafeMutableRawPointer, count: Int, at offset: Int64) throws -> Int {
-        var done = 0
-        while done < count {
-            let n = pread(fd, dst + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("pread")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
+    /// Fills `dst` from `offset`; fewer bytes only at the end of the file.
+    func read(into dst: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        let (n, err) = Posix.readAll(fd, dst, at: offset)
+        if err != 0 { throw error("pread", err) }
+        return n
     }
 
     func truncate(_ length: Int64) throws {
@@ -190,7 +183,7 @@ final class BlockFile: @unchecked Sendable {
         _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_DONTNEED)
     }
 
-    func error(_ call: String, _ err: Int32 = errno) -> HFSError {
+    private func error(_ call: String, _ err: Int32 = errno) -> HFSError {
         let code: HFSError.Code = err == ENOSPC ? .unavailable : .io
         return HFSError(code, "\(call) \(path): \(String(cString: strerror(err)))")
     }
@@ -244,7 +237,7 @@ final class BlockAppender {
         base = offset - offset % Int64(align)
         fill = Int(offset - base)
         if fill > 0 {
-            let got = try file.read(into: buffer.baseAddress!, count: align, at: base)
+            let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<align]), at: base)
             guard got >= fill else {
                 throw HFSError(.io, "\(file.path): \(base + Int64(got)) bytes, an append expected \(offset)")
             }
@@ -255,8 +248,7 @@ final class BlockAppender {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let buffer else {
-            let err = Posix.writeAll(file.fd, bytes, at: start + written)
-            if err != 0 { throw file.error("pwrite", err) }
+            try file.write(bytes, at: start + written)
             written += Int64(bytes.count)
             return
         }
@@ -283,8 +275,7 @@ final class BlockAppender {
     }
 
     private func flush(count: Int) throws {
-        let err = Posix.writeAll(file.fd, UnsafeRawBufferPointer(rebasing: buffer![0..<count]), at: base)
-        if err != 0 { throw file.error("pwrite", err) }
+        try file.write(UnsafeRawBufferPointer(rebasing: buffer![0..<count]), at: base)
         base += Int64(count)
         fill = 0
     }

@@ -98,16 +98,13 @@ extension Datanode {
             defer { close(fd) }
             var chunk = ByteBuffer()
             chunk.reserveCapacity(Int(e.storedLength))
+            var err: Int32 = 0
             let n = chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(e.storedLength)) { buf in
-                var done = 0
-                while done < Int(e.storedLength) {
-                    let r = pread(fd, buf.baseAddress! + done, Int(e.storedLength) - done, off_t(e.offset) + off_t(done))
-                    if r < 0 && errno == EINTR { continue }
-                    if r <= 0 { break }
-                    done += r
-                }
-                return done
+                let r = Posix.readAll(fd, UnsafeMutableRawBufferPointer(rebasing: buf[0..<Int(e.storedLength)]), at: e.offset)
+                err = r.errno
+                return r.count
             }
+            guard err == 0 else { throw HFSError(.io, "\(me.id): read block \(e.block): \(String(cString: strerror(err)))") }
             guard n == Int(e.storedLength) else { throw HFSError(.io, "\(me.id): block \(e.block) is shorter than its extent of \(file.path)") }
             do { try reader.consume(chunk, into: &out) } catch {
                 throw CorruptReplica(block: e.block, message: "block \(e.block) of \(file.path) on \(me.id): \(Self.oneLine(error))")
