@@ -159,7 +159,7 @@ public actor IngestWriter {
             if !hashes.isEmpty { stored = try await ctx.client.storedContent(hashes) }
         }
         var files: [NewFile] = []
-        var batch = PackedBatch()
+        var batch = PackedBatch(body: ctx.bodies.take())
         var firstInBatch: [String: Int] = [:]     // hash → index in batch.files
         var sameAs: [(record: IngestRecord, index: Int)] = []
         for record in todo {
@@ -196,5 +196,6 @@ public actor IngestWriter {
             }
         }
         if !files.isEmpty { try await ctx.client.commit(files, acks: acks, overwrite: false) }
+        ctx.bodies.give(batch.body)
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HFSCore
 import HFSFormat
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
 
@@ -49,7 +50,7 @@ extension HFSClient {
                                smallFileBytesMax: Int(cluster.smallFileBytesMax), overwrite: options.overwrite)
         var summary = PutSummary()
         let encoder = FrameEncoder(policy: policy)
-        var batch = PackedBatch()
+        var batch = PackedBatch(body: ctx.bodies.take())
         try await withThrowingTaskGroup(of: PutSummary.self) { group in
             var inFlight = 0
             func dispatch(_ b: PackedBatch) async throws {
@@ -64,10 +65,15 @@ extension HFSClient {
                 let mtime = Date().timeIntervalSince1970
                 let source = try LocalSource.open(item.source)
                 defer { source.close() }
+                if let size = try source.fileSize(), size <= ctx.smallFileBytesMax,
+                   try batch.add(remote: item.remote, reading: source, size: size, mtime: mtime, encoder: encoder) {
+                    if batch.isFull { try await dispatch(batch); batch = PackedBatch(body: ctx.bodies.take()) }
+                    continue
+                }
                 let prefix = try source.readPrefix(upTo: ctx.smallFileBytesMax + 1)
                 if prefix.count <= ctx.smallFileBytesMax {
                     batch.add(remote: item.remote, bytes: prefix, mtime: mtime, encoder: encoder)
-                    if batch.isFull { try await dispatch(batch); batch = PackedBatch() }
+                    if batch.isFull { try await dispatch(batch); batch = PackedBatch(body: ctx.bodies.take()) }
                 } else {
                     summary.add(try await ctx.uploadLarge(source: source, prefix: prefix, remote: item.remote, mtime: mtime))
                 }
@@ -96,7 +102,9 @@ struct PackedBatch: Sendable {
         var image: ImageAttributes?
     }
     var files: [File] = []
-    var body = ByteBuffer()
+    var body: ByteBuffer
+
+    init(body: ByteBuffer = ByteBuffer()) { self.body = body }
 
     var isFull: Bool { files.count >= Limits.packedBatchFilesMax || body.readableBytes >= Limits.packedBatchBytesMax }
 
@@ -106,6 +114,50 @@ struct PackedBatch: Sendable {
         let stored = bytes.withUnsafeBytes { encoder.encode($0, content: content, into: &body) }
         files.append(File(remote: remote, size: Int64(bytes.count), relativeOffset: start, storedLength: Int64(stored), mtime: mtime,
                           image: image))
+    }
+
+    /// Adds a regular file of `size` bytes read straight into the body (its bytes are not copied
+    /// on the way). False, with the body as it was and the source rewound, when the file turns
+    /// out not to be `size` bytes long any more (it is being written): read it as a stream then.
+    mutating func add(remote: HFSPath, reading source: LocalSource, size: Int, mtime: Double, encoder: FrameEncoder) throws -> Bool {
+        let start = body.writerIndex
+        let stored: Int
+        do {
+            stored = try encoder.encode(count: size, into: &body, content: { ImageMagic.kind($0) },
+                                        read: { try source.readExactly(into: $0) })
+        } catch is LocalSource.SizeChanged {
+            try source.rewind()
+            return false
+        }
+        guard try source.isAtEnd() else {
+            body.moveWriterIndex(to: start)
+            try source.rewind()
+            return false
+        }
+        files.append(File(remote: remote, size: Int64(size), relativeOffset: Int64(start - body.readerIndex), storedLength: Int64(stored),
+                          mtime: mtime, image: nil))
+        return true
+    }
+}
+
+/// Bodies of packed batches kept for the next batches of the same put or ingest: a fresh body
+/// faults in a page for every 4 KiB it fills, which on this VM costs several times the copy
+/// itself (free memory goes back to the host: docs/BENCHMARKS.md, session 4); a reused one is
+/// warm. A body still referenced elsewhere when it is taken again is replaced, not shared.
+final class BatchBodies: Sendable {
+    private let spare = NIOLockedValueBox<[ByteBuffer]>([])
+
+    func take() -> ByteBuffer {
+        if var body = spare.withLockedValue({ $0.popLast() }) {
+            body.clear()
+            return body
+        }
+        // Room for a full batch plus the one file that tips it over.
+        return ByteBufferAllocator().buffer(capacity: Limits.packedBatchBytesMax + Limits.smallFileBytesMax + (64 << 10))
+    }
+
+    func give(_ body: ByteBuffer) {
+        spare.withLockedValue { if $0.count <= Limits.packedBatchesInFlightMax { $0.append(body) } }
     }
 }
 
@@ -117,6 +169,7 @@ struct WriteContext: Sendable {
     let blockSizeBytes: Int64
     let smallFileBytesMax: Int
     let overwrite: Bool
+    let bodies = BatchBodies()
 
     /// Appends a batch to a packed block (retrying on another block when one is full or its
     /// pipeline fails), then commits its files in one namenode request.
@@ -125,6 +178,7 @@ struct WriteContext: Sendable {
         var summary = PutSummary()
         for f in batch.files { summary.files += 1; summary.logicalBytes += f.size; summary.storedBytes += f.storedLength }
         try await client.commit(placed.files, acks: placed.acks, overwrite: overwrite)
+        bodies.give(batch.body)
         return summary
     }
 
@@ -352,6 +406,35 @@ final class LocalSource: @unchecked Sendable {
 
     /// Every byte before stream offset `offset` is stored for good: the spool forgets them.
     func stored(upTo offset: Int64) throws { try spool?.forget(before: offset) }
+
+    /// The file's size, when it is a file of its own (not stdin) and a regular one.
+    func fileSize() throws -> Int? {
+        guard owned else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw HFSError(.io, "stat \(name): \(String(cString: strerror(errno)))") }
+        return (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+    }
+
+    /// The input ended before a read the size promised was filled.
+    struct SizeChanged: Error {}
+
+    /// Fills `dst` or throws ``SizeChanged``.
+    func readExactly(into dst: UnsafeMutableRawBufferPointer) throws {
+        guard try read(into: dst) == dst.count else { throw SizeChanged() }
+    }
+
+    /// Whether nothing follows what was read (reads one byte to find out).
+    func isAtEnd() throws -> Bool {
+        var byte: UInt8 = 0
+        return try withUnsafeMutableBytes(of: &byte) { try read(into: $0) } == 0
+    }
+
+    /// Back to the first byte of a file of its own.
+    func rewind() throws {
+        precondition(owned && spool == nil, "only a file of its own is rewound")
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw HFSError(.io, "seek \(name): \(String(cString: strerror(errno)))") }
+        eof = false
+    }
 
     /// Reads up to `count` bytes into `dst`; fewer only at end of input.
     func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -36,6 +36,8 @@ public final class FrameEncoder {
     private var deflater: UnsafeMutablePointer<z_stream>?
     /// The byte deltas of a lz4-delta frame before c-blosc compresses them, set up on first use.
     private var deltas: UnsafeMutableRawBufferPointer?
+    /// Where a frame encoded in place is compressed before it is copied back, set up on first use.
+    private var scratch: UnsafeMutableRawBufferPointer?
 
     public init(policy: CodecPolicy, zlibLevel: Int32 = FrameEncoder.zlibLevelDefault) {
         precondition((1...9).contains(zlibLevel), "zlib level \(zlibLevel) is not in 1...9")
@@ -50,6 +52,7 @@ public final class FrameEncoder {
             deflater.deallocate()
         }
         deltas?.deallocate()
+        scratch?.deallocate()
     }
 
     /// Appends the frames for `data` (split into chunks of ≤ ``Limits/frameLogicalBytesMax``) to
@@ -82,6 +85,43 @@ public final class FrameEncoder {
         return appended
     }
 
+    /// Appends the frames of `count` bytes that `read` puts straight into their places in `out`,
+    /// chunk by chunk in order (each call fills the buffer it is given, or throws): the logical
+    /// bytes are not copied. A frame stored with codec none stays where it was read; one that a
+    /// codec keeps is compressed from there into scratch and copied back over it. `content` is
+    /// asked once, with the first chunk. Returns the bytes appended, headers included; when
+    /// `read` throws, `out` is left as it was.
+    public func encode(count: Int, into out: inout ByteBuffer, content: (UnsafeRawBufferPointer) -> ContentKind,
+                       read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Int {
+        let start = out.writerIndex
+        // Room for whichever codecs the content will call for, known only once it is read.
+        let anyAttempts = codecsToTry(.pixels(stride: 1)) + codecsToTry(.other)
+        var kind: ContentKind?
+        var appended = 0
+        var offset = 0
+        do {
+            while offset < count {
+                let n = min(Limits.frameLogicalBytesMax, count - offset)
+                appended += try out.writeWithUnsafeMutableBytes(
+                    minimumWritableBytes: FrameHeader.size + Self.roomNeeded(anyAttempts, logical: n)
+                ) { dst in
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: dst[FrameHeader.size..<(FrameHeader.size + n)])
+                    try read(chunk)
+                    let k = kind ?? content(UnsafeRawBufferPointer(chunk))
+                    kind = k
+                    var stride = 0
+                    if case .pixels(let s) = k { stride = s }
+                    return encodeFrame(UnsafeRawBufferPointer(chunk), trying: codecsToTry(k), stride: stride, into: dst)
+                }
+                offset += n
+            }
+        } catch {
+            out.moveWriterIndex(to: start)
+            throw error
+        }
+        return appended
+    }
+
     /// The codecs to try, in order, for `content` under this encoder's policy; a frame that none
     /// of them may keep is stored with codec none.
     func codecsToTry(_ content: ContentKind) -> [Codec] {
@@ -101,22 +141,30 @@ public final class FrameEncoder {
 
     /// Writes one frame (header + stored bytes) at `dst`, which has room for ``roomNeeded(_:logical:)``:
     /// the first of `attempts` that succeeds and (under `.auto`) saves 10%, else codec none.
+    /// `chunk` may already be where the stored bytes go (`dst` after the header): then a codec
+    /// compresses into scratch, and what it keeps is copied back.
     private func encodeFrame(_ chunk: UnsafeRawBufferPointer, trying attempts: [Codec], stride: Int,
                              into dst: UnsafeMutableRawBufferPointer) -> Int {
         let payload = UnsafeMutableRawBufferPointer(rebasing: dst[FrameHeader.size...])
+        let inPlace = chunk.baseAddress == UnsafeRawPointer(payload.baseAddress)
+        let crc = CRC32.checksum(chunk)     // before anything may be written over an in-place chunk
         var used = Codec.none
         var stored = chunk.count
         for codec in attempts {
+            let target = inPlace ? scratchBuffer() : payload
             // zlib and lz4 cannot overflow their bounds; should one fail anyway, the next is tried.
-            if let n = compress(chunk, codec, stride: stride, into: payload), policy != .auto || keepsAuto(stored: n, logical: chunk.count) {
+            if let n = compress(chunk, codec, stride: stride, into: target), policy != .auto || keepsAuto(stored: n, logical: chunk.count) {
+                if inPlace {
+                    precondition(n <= payload.count, "stored bytes beyond the room reserved for them")
+                    payload.baseAddress!.copyMemory(from: target.baseAddress!, byteCount: n)
+                }
                 used = codec
                 stored = n
                 break
             }
         }
-        if used == .none { payload.baseAddress!.copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
-        let header = FrameHeader(codec: used, logicalLength: UInt32(chunk.count), storedLength: UInt32(stored),
-                                 dataCRC: CRC32.checksum(chunk))
+        if used == .none && !inPlace { payload.baseAddress!.copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
+        let header = FrameHeader(codec: used, logicalLength: UInt32(chunk.count), storedLength: UInt32(stored), dataCRC: crc)
         header.write(to: dst.baseAddress!)
         return FrameHeader.size + stored
     }
@@ -157,6 +205,14 @@ public final class FrameEncoder {
         if let deltas { return deltas }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Limits.frameLogicalBytesMax, alignment: 64)
         deltas = buffer
+        return buffer
+    }
+
+    /// Room for any frame's stored bytes (``FrameHeader/storedBytesMax``).
+    private func scratchBuffer() -> UnsafeMutableRawBufferPointer {
+        if let scratch { return scratch }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameHeader.storedBytesMax, alignment: 64)
+        scratch = buffer
         return buffer
     }
 

@@ -51,41 +51,77 @@ struct Put: AsyncParsableCommand {
     }
 }
 
-/// Walks local sources for put.
+/// Walks local sources for put: every regular file (a symbolic link to one counts as that file),
+/// each directory's entries in byte order. Directories come back only where no file will create
+/// them (the commit of a file creates its missing parents): the top one and those holding no file
+/// at any depth. Anything else (a socket, a FIFO, a link to a directory) is an error naming it.
 enum LocalTree {
     static func collect(_ src: String, into target: HFSPath, files: inout [PutItem], dirs: inout [HFSPath]) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: src, isDirectory: &isDir) else {
-            throw HFSError.notFound("cannot stat '\(src)': no such file or directory")
+        var st = stat()
+        guard stat(src, &st) == 0 else {
+            throw HFSError.notFound("cannot stat '\(src)': \(String(cString: strerror(errno)).lowercased())")
         }
-        guard isDir.boolValue else {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
             try checkRegular(src)
             files.append(PutItem(source: .file(src), remote: target))
             return
         }
         dirs.append(target)
-        let base = URL(fileURLWithPath: src).standardizedFileURL
-        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isDirectoryKey, .isRegularFileKey],
-                                                           options: []) else {
-            throw HFSError(.io, "cannot read directory '\(src)'")
-        }
-        var found: [(String, Bool)] = []
-        for case let url as URL in walker {
-            let values = try url.resourceValues(forKeys: [.isDirectoryKey, .isRegularFileKey])
-            let rel = String(url.standardizedFileURL.path.dropFirst(base.path.count + 1))
-            if values.isDirectory == true {
-                found.append((rel, true))
-            } else if values.isRegularFile == true {
-                found.append((rel, false))
+        var base = URL(fileURLWithPath: src).standardizedFileURL.path
+        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+        _ = try walk(base, remote: target, files: &files, dirs: &dirs)
+    }
+
+    /// Appends what lies below `directory`; returns whether it holds a file at any depth.
+    private static func walk(_ directory: String, remote: HFSPath, files: inout [PutItem], dirs: inout [HFSPath]) throws -> Bool {
+        var holdsFile = false
+        for (name, type) in try entries(directory) {
+            let path = (directory == "/" ? "" : directory) + "/" + name
+            let child = try remote.appending(name)
+            var isDirectory = type == DT_DIR
+            if type != DT_DIR && type != DT_REG {
+                // Unknown to the file system's directory entries, or a link: ask stat (which follows links).
+                var st = stat()
+                guard stat(path, &st) == 0 else { throw HFSError.notFound("cannot stat '\(path)': \(String(cString: strerror(errno)))") }
+                let kind = st.st_mode & S_IFMT
+                if kind == S_IFDIR && type == DT_LNK {
+                    throw HFSError.invalid("'\(path)' is a symbolic link to a directory (not followed)")
+                }
+                guard kind == S_IFREG || (kind == S_IFDIR && type == DT_UNKNOWN) else {
+                    throw HFSError.invalid("'\(path)' is not a regular file or directory")
+                }
+                isDirectory = kind == S_IFDIR
+            }
+            if isDirectory {
+                let before = dirs.count
+                dirs.append(child)
+                if try walk(path, remote: child, files: &files, dirs: &dirs) {
+                    dirs.remove(at: before)
+                    holdsFile = true
+                }
             } else {
-                throw HFSError.invalid("'\(url.path)' is not a regular file or directory")
+                files.append(PutItem(source: .file(path), remote: child))
+                holdsFile = true
             }
         }
-        found.sort { $0.0 < $1.0 }
-        for (rel, isDir) in found {
-            let remote = try target.appending(relative: rel)
-            if isDir { dirs.append(remote) } else { files.append(PutItem(source: .file(base.path + "/" + rel), remote: remote)) }
+        return holdsFile
+    }
+
+    /// The entries of `directory` (without . and ..) with their d_type, sorted by name bytes.
+    private static func entries(_ directory: String) throws -> [(String, Int32)] {
+        guard let dir = opendir(directory) else {
+            throw HFSError(.io, "cannot read directory '\(directory)': \(String(cString: strerror(errno)))")
         }
+        defer { closedir(dir) }
+        var found: [(String, Int32)] = []
+        while let entry = readdir(dir) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw HFSError.invalid("'\(directory)' holds a file name that is not UTF-8 (\(String(decoding: bytes, as: UTF8.self)))")
+            }
+            if name != "." && name != ".." { found.append((name, Int32(entry.pointee.d_type))) }
+        }
+        return found.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
     }
 
     static func checkRegular(_ path: String) throws {

@@ -114,4 +114,74 @@ func decodeAll(_ body: ByteBuffer) throws -> [UInt8] {
         big.add(remote: try HFSPath("/big"), bytes: pattern(Limits.packedBatchBytesMax), mtime: 0, encoder: encoder)
         #expect(big.isFull)
     }
+
+    /// A small file is read straight into the body; the files sit where they say, as with bytes.
+    @Test func filesReadInPlaceSitWhereTheBatchSaysTheyDo() throws {
+        var batch = PackedBatch(body: ByteBuffer(string: "x"))
+        batch.body.moveReaderIndex(forwardBy: 1)      // offsets count from the reader index
+        let encoder = FrameEncoder(policy: .auto)
+        let contents = [pattern(10), [], pattern(Limits.frameLogicalBytesMax + 3), Array(String(repeating: "text ", count: 999).utf8)]
+        for (i, c) in contents.enumerated() {
+            let path = try writeTemp(c)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let source = try LocalSource.open(.file(path))
+            defer { source.close() }
+            #expect(try source.fileSize() == c.count)
+            #expect(try batch.add(remote: try HFSPath("/f\(i)"), reading: source, size: c.count, mtime: 0, encoder: encoder))
+        }
+        #expect(batch.files.map(\.size) == contents.map { Int64($0.count) })
+        for (f, c) in zip(batch.files, contents) {
+            let slice = batch.body.getSlice(at: batch.body.readerIndex + Int(f.relativeOffset), length: Int(f.storedLength))!
+            #expect(try decodeAll(slice) == c)
+        }
+        #expect(batch.files.last!.storedLength < 999 * 5)     // text: lz4 kept, compressed in place
+    }
+
+    /// A file that is not the size it had when it was looked at (written meanwhile) is not added:
+    /// the body is as it was and the source is back at its first byte, to be read as a stream.
+    @Test(arguments: [-1, 1])
+    func aFileThatChangedSizeIsNotAdded(by change: Int) throws {
+        let content = pattern(5000)
+        let path = try writeTemp(content)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let source = try LocalSource.open(.file(path))
+        defer { source.close() }
+        var batch = PackedBatch()
+        batch.add(remote: try HFSPath("/first"), bytes: [1, 2, 3], mtime: 0, encoder: FrameEncoder(policy: .none))
+        let before = batch.body
+        #expect(try !batch.add(remote: try HFSPath("/f"), reading: source, size: content.count - change, mtime: 0,
+                               encoder: FrameEncoder(policy: .auto)))
+        #expect(batch.body == before)
+        #expect(batch.files.count == 1)
+        #expect(try source.readPrefix(upTo: 10_000) == content)
+    }
+
+    @Test func stdinHasNoFileSizeToReadInPlace() throws {
+        #expect(try LocalSource.open(.stdin).fileSize() == nil)
+    }
+}
+
+@Suite struct BatchBodiesTests {
+    /// A body given back is taken again empty, with its storage (warm pages); one that is still
+    /// referenced elsewhere is not shared with the next batch.
+    @Test func bodiesAreReusedButNeverShared() {
+        let bodies = BatchBodies()
+        var first = bodies.take()
+        #expect(first.capacity >= Limits.packedBatchBytesMax)
+        first.writeBytes(pattern(1000))
+        let address = first.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        bodies.give(first)
+        first = ByteBuffer()                      // the only reference left is the pool's
+        var again = bodies.take()
+        #expect(again.readableBytes == 0)
+        #expect(again.withUnsafeMutableWritableBytes { UInt(bitPattern: $0.baseAddress) } == address)
+
+        again.writeBytes([7, 7, 7])
+        let held = again                          // still referenced by its sender
+        bodies.give(again)
+        var next = bodies.take()
+        next.writeBytes([9])
+        #expect(Array(held.readableBytesView) == [7, 7, 7])
+        #expect(Array(next.readableBytesView) == [9])
+    }
 }

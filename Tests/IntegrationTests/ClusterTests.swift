@@ -93,6 +93,42 @@ extension ClusterTests {
             #expect(TestData.files(under: out.appendingPathComponent("tree")).count == 1000)
         }
 
+        /// What a tree holds besides plain files: empty directories (at any depth) are created,
+        /// a symbolic link to a file is put as that file, and a link to a directory or a FIFO
+        /// fails the put with one line naming it, before anything is stored.
+        @Test("put of a tree: empty directories kept, links to files followed, links to directories and FIFOs refused")
+        func treeWithEmptyDirectoriesAndLinks() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("shapes")
+            let tree = dir.appendingPathComponent("tree")
+            let fm = FileManager.default
+            for d in ["a/b/empty", "a/full", "e/f/g"] {
+                try fm.createDirectory(at: tree.appendingPathComponent(d), withIntermediateDirectories: true)
+            }
+            try TestData.write(Data("inside\n".utf8), to: tree.appendingPathComponent("a/full/x.txt"))
+            try TestData.write(Data("top\n".utf8), to: tree.appendingPathComponent("t.txt"))
+            try fm.createSymbolicLink(atPath: tree.appendingPathComponent("a/link.txt").path, withDestinationPath: "../t.txt")
+            try await c.ok(["put", tree.path, "/shapes"])
+            let listed = try await c.lsJSON(["-R", "/shapes"])
+            let kinds = Dictionary(uniqueKeysWithValues: listed.compactMap { e in (e["path"] as? String).map { ($0, e["type"] as? String ?? "?") } })
+            #expect(kinds == ["/shapes/a": "directory", "/shapes/a/b": "directory", "/shapes/a/b/empty": "directory",
+                              "/shapes/a/full": "directory", "/shapes/a/full/x.txt": "file", "/shapes/a/link.txt": "file",
+                              "/shapes/e": "directory", "/shapes/e/f": "directory", "/shapes/e/f/g": "directory",
+                              "/shapes/t.txt": "file"], "\(kinds)")
+            #expect(try await c.ok(["cat", "/shapes/a/link.txt"]).stdoutText == "top\n")
+
+            try fm.createSymbolicLink(atPath: tree.appendingPathComponent("e/dirlink").path, withDestinationPath: "../a")
+            let linked = try await c.run(["put", tree.path, "/shapes-2"])
+            expectCleanError(linked, "put of a tree holding a link to a directory")
+            #expect(linked.stderr.contains("e/dirlink"), "\(linked.stderr)")
+            try fm.removeItem(at: tree.appendingPathComponent("e/dirlink"))
+            #expect(mkfifo(tree.appendingPathComponent("a/fifo").path, 0o600) == 0)
+            let fifo = try await c.run(["put", tree.path, "/shapes-2"])
+            expectCleanError(fifo, "put of a tree holding a FIFO")
+            #expect(fifo.stderr.contains("a/fifo"), "\(fifo.stderr)")
+            #expect(try await c.run(["stat", "/shapes-2"]).status != 0, "a refused put stored something")
+        }
+
         /// A pipe on stdin is spooled in $TMPDIR (so that a block can be sent again after a
         /// pipeline failure); without a usable $TMPDIR the put still works, and says what it lost.
         @Test("put - from a pipe: stored whole; with no usable TMPDIR, one warning and still stored")
