@@ -58,6 +58,11 @@ public enum Limits {
     /// Offsets and lengths of O_DIRECT writes (`hfs get` of large files) are multiples of this;
     /// 4 KiB suits devices of 512-byte and 4 KiB sectors.
     public static let directWriteAlignment = 4096
+    /// malloc serves allocations up to this size from its heaps, and keeps this much free memory at
+    /// a heap's top mapped (``Posix/keepFreedMemory()``): room for 1 MiB socket reads and O_DIRECT
+    /// buffers, and for the client's batch bodies (8 MiB + a small file).
+    public static let heapAllocationBytesMax = 16 << 20
+    public static let heapFreeBytesKept = 64 << 20
     /// A datanode gathers an append into whole pages of this buffer before each O_DIRECT write.
     public static let directAppendBufferBytes = 1 << 20
     /// `hfs get` writes files at least this large around the page cache (O_DIRECT), unless

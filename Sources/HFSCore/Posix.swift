@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CMalloc
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -37,6 +38,20 @@ public enum Posix {
             done += n
         }
         return (done, 0)
+    }
+
+    /// Makes glibc's malloc keep freed memory for the next allocations instead of handing it back
+    /// to the kernel: buffers up to ``Limits/heapAllocationBytesMax`` come from the heap (not a
+    /// fresh mmap each), and up to ``Limits/heapFreeBytesKept`` free at a heap's top stay mapped.
+    /// Every socket read, O_DIRECT buffer and batch body used to land in fresh pages, each
+    /// faulted in as it was first written, which on this VM (free memory goes back to the host)
+    /// costs several times the copy itself (docs/BENCHMARKS.md, sessions 4 and 7). Call once,
+    /// first thing in `main`. Does nothing elsewhere than glibc.
+    public static func keepFreedMemory() {
+        #if canImport(Glibc)
+        _ = mallopt(M_MMAP_THRESHOLD, Int32(Limits.heapAllocationBytesMax))
+        _ = mallopt(M_TRIM_THRESHOLD, Int32(Limits.heapFreeBytesKept))
+        #endif
     }
 
     /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.

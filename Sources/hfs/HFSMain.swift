@@ -21,6 +21,7 @@ struct HFS: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
+        Posix.keepFreedMemory()
         do {
             var command = try HFS.parseAsRoot()
             if var async = command as? AsyncParsableCommand {
