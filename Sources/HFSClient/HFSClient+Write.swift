@@ -191,7 +191,7 @@ struct WriteContext: Sendable {
             var full: Int64?
             var exclude: [String] = []
             var lastError: HFSError?
-            for _ in 0..<4 {
+            for _ in 0..<Limits.packedAppendAttemptsMax {
                 let alloc = try await client.allocate(AllocateBlockRequest(kind: .packed, replication: replication, fullBlock: full, excludeNodes: exclude),
                                                       after: lastError)
                 full = nil

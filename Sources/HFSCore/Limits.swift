@@ -11,6 +11,9 @@ public enum Limits {
     /// Batches of small files in flight at once from one client (8 rather than 4: JPEG ingest
     /// median 2.52 s against 2.70 s, 7 runs side by side, session 6; at most 64 MiB of bodies).
     public static let packedBatchesInFlightMax = 8
+    /// Blocks a packed batch tries before its put fails: a block found full or a pipeline that
+    /// lost a node sends it to another (after a full one, a new block: see the namenode's allocate).
+    public static let packedAppendAttemptsMax = 8
     /// Files committed to the namenode in one request (one SQLite transaction).
     public static let commitFilesMax = 2048
     /// Path limits, as HDFS's defaults.

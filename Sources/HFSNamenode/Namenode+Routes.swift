@@ -178,9 +178,10 @@ extension Namenode {
             try await blocking { try self.store.sealBlock(full) }
         }
         let exclude = Set(r.excludeNodes)
-        if r.kind == .packed {
+        if r.kind == .packed && r.fullBlock == nil {
             // One open packed block per live node (each a different primary) lets concurrent
-            // batches proceed in parallel; beyond that they share.
+            // batches proceed in parallel; beyond that they share. A writer whose block was full
+            // gets a new one: the pool's others, filled round-robin, are likely full as well.
             let want = max(cluster.liveNodes().count, 1)
             if cluster.packedCount(replication: r.replication) >= want {
                 let (taken, dropped) = cluster.takePacked(replication: r.replication, exclude: exclude)

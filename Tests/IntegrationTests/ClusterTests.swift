@@ -93,6 +93,22 @@ extension ClusterTests {
             #expect(TestData.files(under: out.appendingPathComponent("tree")).count == 1000)
         }
 
+        /// Batches larger than a block (8 MiB batches, 1 MiB blocks here): every append fills its
+        /// block, so the batches in flight keep finding theirs full. Each must land on another
+        /// block, not give up (3 of 3 such puts failed with "no packed block could take a batch"
+        /// when a writer whose block was full was handed the pool's other, equally full, ones).
+        @Test("small files in batches larger than a block: every batch finds a block")
+        func batchesLargerThanABlock() async throws {
+            let c = try currentCluster()
+            let dir = try c.localDir("fullblocks")
+            let tree = dir.appendingPathComponent("tree"), out = dir.appendingPathComponent("out")
+            try TestData.tree(at: tree, files: 240, subdirs: 4, minBytes: 250_000, maxBytes: 300_000, seed: 240)
+            for k in 1...2 { try await c.ok(["put", tree.path, "/fullblocks-\(k)"], timeoutSeconds: 300) }
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            try await c.ok(["get", "/fullblocks-2", out.path + "/"], timeoutSeconds: 300)
+            #expect(TestData.expectSameTree(tree, out.appendingPathComponent("fullblocks-2")) == 0)
+        }
+
         /// What a tree holds besides plain files: empty directories (at any depth) are created,
         /// a symbolic link to a file is put as that file, and a link to a directory or a FIFO
         /// fails the put with one line naming it, before anything is stored.

@@ -68,10 +68,10 @@ enum TestData {
 
     /// `count` files of 1…`maxBytes` random bytes under `dir`, spread over `subdirs` folders
     /// (`d00/f0000.bin`…); 0 subdirs puts them all at the top.
-    static func tree(at dir: URL, files count: Int, subdirs: Int, maxBytes: Int, seed: UInt64) throws {
+    static func tree(at dir: URL, files count: Int, subdirs: Int, minBytes: Int = 1, maxBytes: Int, seed: UInt64) throws {
         var g = SeededRandom(seed: seed)
         for i in 0..<count {
-            let size = Int.random(in: 1...maxBytes, using: &g)
+            let size = Int.random(in: minBytes...maxBytes, using: &g)
             let rel = subdirs > 0 ? String(format: "d%02d/f%04d.bin", i % subdirs, i) : String(format: "f%04d.bin", i)
             try write(random(size, seed: seed &+ UInt64(i) &* 7919), to: dir.appendingPathComponent(rel))
         }
