@@ -303,6 +303,7 @@ struct CoalescedRun: Sendable {
 /// memory back to its host, filling fresh page-cache pages cost 1.5 s of CPU per GiB against
 /// ~0.15 s for direct writes (scripts/bench/pagecache.sh, docs/BENCHMARKS.md). Where O_DIRECT
 /// is refused (tmpfs on older kernels, some network file systems) every write goes through the page cache.
+/// A direct file of known `size` has its disk space reserved first (``Posix/reserve(_:length:)``).
 public final class LocalFileSink: @unchecked Sendable {
     let fd: Int32
     private let lock = NIOLock()
@@ -313,11 +314,12 @@ public final class LocalFileSink: @unchecked Sendable {
     private let directOK = NIOLockedValueBox(true)
     private let buffers = NIOLockedValueBox<[UnsafeMutableRawPointer]>([])
 
-    public init(path: String, direct: Bool = false) throws {
+    public init(path: String, direct: Bool = false, size: Int64? = nil) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HFSError(.io, "local: cannot create \(path): \(String(cString: strerror(errno)))") }
         directFD = direct && Posix.oDirect != 0 ? open(path, O_WRONLY | O_CLOEXEC | Posix.oDirect) : -1
+        if directFD >= 0, let size, size > 0 { Posix.reserve(fd, length: size) }
     }
 
     deinit {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import CMalloc
+import CLinux
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -51,6 +51,19 @@ public enum Posix {
         #if canImport(Glibc)
         _ = mallopt(M_MMAP_THRESHOLD, Int32(Limits.heapAllocationBytesMax))
         _ = mallopt(M_TRIM_THRESHOLD, Int32(Limits.heapFreeBytesKept))
+        #endif
+    }
+
+    /// Reserves disk space for `length` bytes of `fd` from 0 (fallocate, Linux); false where the
+    /// file system cannot (nothing else is done then: no zeros written). A file written with
+    /// O_DIRECT into space reserved up front takes its blocks in one piece instead of one
+    /// allocation per write (a 1 GiB get: 0.95-1.15 s against 1.19-1.32 s, session 7).
+    @discardableResult
+    public static func reserve(_ fd: Int32, length: Int64) -> Bool {
+        #if os(Linux)
+        return hfs_fallocate(fd, 0, length) == 0
+        #else
+        return false
         #endif
     }
 

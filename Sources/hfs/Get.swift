@@ -108,7 +108,7 @@ struct Get: AsyncParsableCommand {
     }
 
     static func fetch(_ c: HFSClient, _ loc: FileLocations, to dest: String, direct: Bool) async throws {
-        let sink = try LocalFileSink(path: dest, direct: direct)
+        let sink = try LocalFileSink(path: dest, direct: direct, size: loc.status.size)
         try await c.read(loc, extentsInFlight: Limits.getExtentsInFlightMax) { buffer, offset in
             // Direct writes wait for the disk: they run beside the cooperative threads, which
             // go on receiving and verifying the other extents meanwhile.
