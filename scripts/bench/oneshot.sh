@@ -36,7 +36,7 @@ cpu() { for p in $pids; do r=$(tr '\0' ' ' </proc/$p/cmdline | grep -o -- '--id 
 args=("${@//CFG/$W/cluster.yaml}")
 cpu > cpu.before
 sync
-timed=(/usr/bin/time -f "client: %e s wall, %U user, %S sys" "$HFS" "${args[@]}")
+timed=(/usr/bin/time -f "client: %e s wall, %U user, %S sys, %R minor faults" "$HFS" "${args[@]}")
 if [[ ${PERF:-0} == 1 ]]; then timed=(perf record -F 499 -g -a -o perf.data -- "${timed[@]}"); fi
 "${timed[@]}" > out.txt 2> err.txt || { tail -3 err.txt >&2; exit 1; }
 cpu > cpu.after
