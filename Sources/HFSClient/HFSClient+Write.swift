@@ -129,7 +129,12 @@ struct PackedBatch: Sendable {
             try source.rewind()
             return false
         }
-        guard try source.isAtEnd() else {
+        let atEnd: Bool
+        do { atEnd = try source.isAtEnd() } catch {
+            body.moveWriterIndex(to: start)
+            throw error
+        }
+        guard atEnd else {
             body.moveWriterIndex(to: start)
             try source.rewind()
             return false
@@ -156,8 +161,9 @@ final class BatchBodies: Sendable {
         return ByteBufferAllocator().buffer(capacity: Limits.packedBatchBytesMax + Limits.smallFileBytesMax + (64 << 10))
     }
 
+    /// Keeps `body` for a later batch, up to one per batch in flight.
     func give(_ body: ByteBuffer) {
-        spare.withLockedValue { if $0.count <= Limits.packedBatchesInFlightMax { $0.append(body) } }
+        spare.withLockedValue { if $0.count < Limits.packedBatchesInFlightMax { $0.append(body) } }
     }
 }
 

@@ -66,7 +66,7 @@ public enum Limits {
     public static let directWriteAlignment = 4096
     /// malloc serves allocations up to this size from its heaps, and keeps this much free memory at
     /// a heap's top mapped (``Posix/keepFreedMemory()``): room for 1 MiB socket reads and O_DIRECT
-    /// buffers, and for the client's batch bodies (8 MiB + a small file).
+    /// buffers. (A client's batch bodies are larger; they are reused instead: `BatchBodies`.)
     public static let heapAllocationBytesMax = 16 << 20
     public static let heapFreeBytesKept = 64 << 20
     /// A datanode gathers an append into whole pages of this buffer before each O_DIRECT write.

@@ -54,14 +54,15 @@ public enum Posix {
         #endif
     }
 
-    /// Reserves disk space for `length` bytes of `fd` from 0 (fallocate, Linux); false where the
-    /// file system cannot (nothing else is done then: no zeros written). A file written with
-    /// O_DIRECT into space reserved up front takes its blocks in one piece instead of one
-    /// allocation per write (a 1 GiB get: 0.95-1.15 s against 1.19-1.32 s, session 7).
+    /// Reserves disk space for the first `length` bytes of `fd` (fallocate with KEEP_SIZE: the
+    /// file's size does not change, so a file cut short by a crash still looks short); false
+    /// where the file system cannot (nothing else is done then: no zeros written). A file written
+    /// with O_DIRECT into space reserved up front takes its blocks in one piece instead of one
+    /// allocation per write (a 1 GiB get: docs/BENCHMARKS.md, session 7).
     @discardableResult
     public static func reserve(_ fd: Int32, length: Int64) -> Bool {
-        #if os(Linux)
-        return hfs_fallocate(fd, 0, length) == 0
+        #if canImport(Glibc)
+        return hfs_fallocate_keep_size(fd, 0, length) == 0
         #else
         return false
         #endif

@@ -304,9 +304,17 @@ final class ClusterState: Sendable {
         state.withLockedValue { $0.packed[replication, default: []].append(b) }
     }
 
-    func removePacked(_ id: Int64) {
+    /// Takes block `id` out of the open packed blocks; false when it was not among them.
+    @discardableResult
+    func removePacked(_ id: Int64) -> Bool {
         state.withLockedValue { s in
-            for k in s.packed.keys { s.packed[k]?.removeAll { $0.id == id } }
+            var removed = false
+            for k in s.packed.keys {
+                let before = s.packed[k]?.count ?? 0
+                s.packed[k]?.removeAll { $0.id == id }
+                removed = removed || (s.packed[k]?.count ?? 0) < before
+            }
+            return removed
         }
     }
 }

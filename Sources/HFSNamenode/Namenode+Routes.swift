@@ -173,15 +173,19 @@ extension Namenode {
         guard (1...Limits.replicationMax).contains(r.replication) else {
             throw HFSError.invalid("replication \(r.replication) is outside 1...\(Limits.replicationMax)")
         }
+        // The writer that takes a full block out of the pool gets the new block that replaces it:
+        // the pool's others, filled round-robin alongside it, are likely full as well. Writers
+        // that found the same block full after it was replaced take from the pool, which then
+        // holds that new block.
+        var replacing = false
         if let full = r.fullBlock {
-            cluster.removePacked(full)
+            replacing = cluster.removePacked(full)
             try await blocking { try self.store.sealBlock(full) }
         }
         let exclude = Set(r.excludeNodes)
-        if r.kind == .packed && r.fullBlock == nil {
+        if r.kind == .packed && !replacing {
             // One open packed block per live node (each a different primary) lets concurrent
-            // batches proceed in parallel; beyond that they share. A writer whose block was full
-            // gets a new one: the pool's others, filled round-robin, are likely full as well.
+            // batches proceed in parallel; beyond that they share.
             let want = max(cluster.liveNodes().count, 1)
             if cluster.packedCount(replication: r.replication) >= want {
                 let (taken, dropped) = cluster.takePacked(replication: r.replication, exclude: exclude)

@@ -34,7 +34,7 @@ struct Put: AsyncParsableCommand {
             let intoDir = dstStatus?.type == .directory
             if sources.count > 1 && !intoDir { throw HFSError(.notADirectory, "target '\(dst)' is not an existing directory") }
             var items: [PutItem] = []
-            var dirs: [HFSPath] = []
+            var dirs: [LocalTree.Directory] = []
             for src in sources {
                 if src == "-" {
                     if intoDir { throw HFSError(.isADirectory, "'\(dst)' is a directory: give stdin a file name") }
@@ -45,18 +45,33 @@ struct Put: AsyncParsableCommand {
                 let target = intoDir ? try dst.appending(name) : dst
                 try LocalTree.collect(src, into: target, files: &items, dirs: &dirs)
             }
-            for d in dirs { try await c.mkdir(d, parents: true) }
+            // Every directory the tree needs, checked before any byte is sent: a file in the
+            // way fails the put here, not at a commit halfway through. Only the directories no
+            // file will create (the commit of a file creates its parents) are made.
+            for chunk in stride(from: 0, to: dirs.count, by: Limits.commitFilesMax) {
+                let some = dirs[chunk..<min(chunk + Limits.commitFilesMax, dirs.count)]
+                for (d, entry) in zip(some, try await c.lookup(some.map(\.path))) where entry != nil && entry?.type != .directory {
+                    throw HFSError(.notADirectory, "'\(d.path)' exists and is not a directory")
+                }
+            }
+            for d in dirs where d.create { try await c.mkdir(d.path, parents: true) }
             _ = try await c.put(items, options: options)
         }
     }
 }
 
 /// Walks local sources for put: every regular file (a symbolic link to one counts as that file),
-/// each directory's entries in byte order. Directories come back only where no file will create
-/// them (the commit of a file creates its missing parents): the top one and those holding no file
-/// at any depth. Anything else (a socket, a FIFO, a link to a directory) is an error naming it.
+/// each directory's entries in byte order, and every directory, marked `create` where no file
+/// will create it (the commit of a file creates its missing parents): the top one and those
+/// holding no file at any depth. Anything else (a socket, a FIFO, a link to a directory) is an
+/// error naming it.
 enum LocalTree {
-    static func collect(_ src: String, into target: HFSPath, files: inout [PutItem], dirs: inout [HFSPath]) throws {
+    struct Directory {
+        var path: HFSPath
+        var create: Bool
+    }
+
+    static func collect(_ src: String, into target: HFSPath, files: inout [PutItem], dirs: inout [Directory]) throws {
         var st = stat()
         guard stat(src, &st) == 0 else {
             throw HFSError.notFound("cannot stat '\(src)': \(String(cString: strerror(errno)).lowercased())")
@@ -66,37 +81,39 @@ enum LocalTree {
             files.append(PutItem(source: .file(src), remote: target))
             return
         }
-        dirs.append(target)
+        dirs.append(Directory(path: target, create: true))
         var base = URL(fileURLWithPath: src).standardizedFileURL.path
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         _ = try walk(base, remote: target, files: &files, dirs: &dirs)
     }
 
     /// Appends what lies below `directory`; returns whether it holds a file at any depth.
-    private static func walk(_ directory: String, remote: HFSPath, files: inout [PutItem], dirs: inout [HFSPath]) throws -> Bool {
+    private static func walk(_ directory: String, remote: HFSPath, files: inout [PutItem], dirs: inout [Directory]) throws -> Bool {
         var holdsFile = false
         for (name, type) in try entries(directory) {
             let path = (directory == "/" ? "" : directory) + "/" + name
             let child = try remote.appending(name)
             var isDirectory = type == DT_DIR
             if type != DT_DIR && type != DT_REG {
-                // Unknown to the file system's directory entries, or a link: ask stat (which follows links).
+                // A link, something else, or a file system that leaves d_type unknown: look closer.
                 var st = stat()
-                guard stat(path, &st) == 0 else { throw HFSError.notFound("cannot stat '\(path)': \(String(cString: strerror(errno)))") }
-                let kind = st.st_mode & S_IFMT
-                if kind == S_IFDIR && type == DT_LNK {
-                    throw HFSError.invalid("'\(path)' is a symbolic link to a directory (not followed)")
+                guard lstat(path, &st) == 0 else { throw HFSError.notFound("cannot stat '\(path)': \(String(cString: strerror(errno)))") }
+                var kind = st.st_mode & S_IFMT
+                if kind == S_IFLNK {
+                    guard stat(path, &st) == 0 else {
+                        throw HFSError.notFound("'\(path)' is a symbolic link to nothing: \(String(cString: strerror(errno)))")
+                    }
+                    kind = st.st_mode & S_IFMT
+                    if kind == S_IFDIR { throw HFSError.invalid("'\(path)' is a symbolic link to a directory (not followed)") }
                 }
-                guard kind == S_IFREG || (kind == S_IFDIR && type == DT_UNKNOWN) else {
-                    throw HFSError.invalid("'\(path)' is not a regular file or directory")
-                }
+                guard kind == S_IFREG || kind == S_IFDIR else { throw HFSError.invalid("'\(path)' is not a regular file or directory") }
                 isDirectory = kind == S_IFDIR
             }
             if isDirectory {
-                let before = dirs.count
-                dirs.append(child)
+                let at = dirs.count
+                dirs.append(Directory(path: child, create: true))
                 if try walk(path, remote: child, files: &files, dirs: &dirs) {
-                    dirs.remove(at: before)
+                    dirs[at].create = false
                     holdsFile = true
                 }
             } else {

@@ -93,7 +93,7 @@ extension ClusterTests {
             #expect(TestData.files(under: out.appendingPathComponent("tree")).count == 1000)
         }
 
-        /// Batches larger than a block (8 MiB batches, 1 MiB blocks here): every append fills its
+        /// Batches larger than a block (16 MiB batches, 1 MiB blocks here): every append fills its
         /// block, so the batches in flight keep finding theirs full. Each must land on another
         /// block, not give up (3 of 3 such puts failed with "no packed block could take a batch"
         /// when a writer whose block was full was handed the pool's other, equally full, ones).
@@ -110,8 +110,9 @@ extension ClusterTests {
         }
 
         /// What a tree holds besides plain files: empty directories (at any depth) are created,
-        /// a symbolic link to a file is put as that file, and a link to a directory or a FIFO
-        /// fails the put with one line naming it, before anything is stored.
+        /// a symbolic link to a file is put as that file, and a link to a directory, a FIFO, or a
+        /// remote file where the tree has a directory fails the put with one line naming it,
+        /// before anything is stored.
         @Test("put of a tree: empty directories kept, links to files followed, links to directories and FIFOs refused")
         func treeWithEmptyDirectoriesAndLinks() async throws {
             let c = try currentCluster()
@@ -143,6 +144,15 @@ extension ClusterTests {
             expectCleanError(fifo, "put of a tree holding a FIFO")
             #expect(fifo.stderr.contains("a/fifo"), "\(fifo.stderr)")
             #expect(try await c.run(["stat", "/shapes-2"]).status != 0, "a refused put stored something")
+
+            // A remote file where the tree has a directory holding files: refused before any byte is sent.
+            try fm.removeItem(at: tree.appendingPathComponent("a/fifo"))
+            try await c.ok(["mkdir", "-p", "/shapes-3/tree/a"])
+            try await c.ok(["put", "-", "/shapes-3/tree/a/full"], stdin: Data("in the way".utf8))
+            let blocked = try await c.run(["put", tree.path, "/shapes-3/"])
+            expectCleanError(blocked, "put of a tree where a remote file stands for one of its directories")
+            #expect(blocked.stderr.contains("/shapes-3/tree/a/full"), "\(blocked.stderr)")
+            #expect(try await c.run(["stat", "/shapes-3/tree/t.txt"]).status != 0, "a refused put stored t.txt")
         }
 
         /// A pipe on stdin is spooled in $TMPDIR (so that a block can be sent again after a
