@@ -41,3 +41,11 @@ wait_for() {
     sleep 0.5
   done
 }
+
+# hfs_blocks CONFIG: the block files all datanodes hold, from their last heartbeats.
+hfs_blocks() {
+  "$HFS" report --json --config "$1" | python3 -c '
+import json, sys
+print(sum(int(d.get("blocks", 0)) for d in json.load(sys.stdin)["datanodes"]))'
+}
+
