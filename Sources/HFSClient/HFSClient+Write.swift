@@ -65,18 +65,21 @@ extension HFSClient {
                 let mtime = Date().timeIntervalSince1970
                 let source = try LocalSource.open(item.source)
                 defer { source.close() }
-                if let size = try source.fileSize(), size <= ctx.smallFileBytesMax,
-                   try batch.add(remote: item.remote, reading: source, size: size, mtime: mtime, encoder: encoder) {
-                    if batch.isFull { try await dispatch(batch); batch = PackedBatch(body: ctx.bodies.take()) }
-                    continue
+                // A small regular file goes straight into the batch; stdin, and a file whose size
+                // changes under the read, are read as a stream, small or large.
+                var added = false
+                if let size = try source.fileSize(), size <= ctx.smallFileBytesMax {
+                    added = try batch.add(remote: item.remote, reading: source, size: size, mtime: mtime, encoder: encoder)
                 }
-                let prefix = try source.readPrefix(upTo: ctx.smallFileBytesMax + 1)
-                if prefix.count <= ctx.smallFileBytesMax {
+                if !added {
+                    let prefix = try source.readPrefix(upTo: ctx.smallFileBytesMax + 1)
+                    guard prefix.count <= ctx.smallFileBytesMax else {
+                        summary.add(try await ctx.uploadLarge(source: source, prefix: prefix, remote: item.remote, mtime: mtime))
+                        continue
+                    }
                     batch.add(remote: item.remote, bytes: prefix, mtime: mtime, encoder: encoder)
-                    if batch.isFull { try await dispatch(batch); batch = PackedBatch(body: ctx.bodies.take()) }
-                } else {
-                    summary.add(try await ctx.uploadLarge(source: source, prefix: prefix, remote: item.remote, mtime: mtime))
                 }
+                if batch.isFull { try await dispatch(batch); batch = PackedBatch(body: ctx.bodies.take()) }
             }
             if !batch.files.isEmpty { try await dispatch(batch) }
             for try await s in group { summary.add(s) }

@@ -55,7 +55,7 @@ public enum Posix {
     }
 
     /// Reserves disk space for the first `length` bytes of `fd` (fallocate with KEEP_SIZE: the
-    /// file's size does not change, so a file cut short by a crash still looks short); false
+    /// file's size does not change; it grows as bytes are written); false
     /// where the file system cannot (nothing else is done then: no zeros written). A file written
     /// with O_DIRECT into space reserved up front takes its blocks in one piece instead of one
     /// allocation per write (a 1 GiB get: docs/BENCHMARKS.md, session 7).
@@ -66,6 +66,35 @@ public enum Posix {
         #else
         return false
         #endif
+    }
+
+    /// A directory entry: its name and its type as the directory records it (`DT_DIR`, `DT_REG`,
+    /// `DT_LNK`, ...; `DT_UNKNOWN` on file systems that do not say: ask `lstat` then).
+    public struct DirectoryEntry: Sendable {
+        public var name: String
+        public var type: Int32
+    }
+
+    /// Why a directory could not be listed; callers word the message.
+    public enum ListingError: Error {
+        case cannotOpen(errno: Int32)
+        /// A name that is not UTF-8, shown with replacement characters.
+        case nameNotUTF8(String)
+    }
+
+    /// The entries of `directory` but `.` and `..`, sorted by the bytes of their names.
+    public static func listDirectory(_ directory: String) throws(ListingError) -> [DirectoryEntry] {
+        guard let dir = opendir(directory) else { throw .cannotOpen(errno: errno) }
+        defer { closedir(dir) }
+        var found: [DirectoryEntry] = []
+        while let entry = readdir(dir) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw .nameNotUTF8(String(decoding: bytes, as: UTF8.self))
+            }
+            if name != "." && name != ".." { found.append(DirectoryEntry(name: name, type: Int32(entry.pointee.d_type))) }
+        }
+        return found.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// Linux's O_DIRECT (a GNU extension Swift's Glibc module leaves out); 0 where unknown.

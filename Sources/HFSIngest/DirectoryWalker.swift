@@ -1,4 +1,5 @@
 import Foundation
+import HFSCore
 
 /// Streams the regular files of a local tree, depth first, each directory's entries sorted by
 /// their UTF-8 bytes (so the order is the same on every run and machine). Memory is bounded by
@@ -93,19 +94,13 @@ public final class DirectoryWalker {
 
     /// The names in `directory`, in reverse byte order (so `popLast` visits them in order).
     static func sortedNames(_ directory: String) throws -> [String] {
-        guard let dir = opendir(directory) else {
-            throw IngestError(.io, "cannot list '\(printable(directory))': \(String(cString: strerror(errno)))")
+        do {
+            return try Posix.listDirectory(directory).reversed().map(\.name)
+        } catch .cannotOpen(let err) {
+            throw IngestError(.io, "cannot list '\(printable(directory))': \(String(cString: strerror(err)))")
+        } catch .nameNotUTF8(let shown) {
+            throw IngestError(.io, "'\(printable(directory))' holds a file name that is not UTF-8 (\(shown))")
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            guard let name = String(validating: bytes, as: UTF8.self) else {
-                throw IngestError(.io, "'\(printable(directory))' holds a file name that is not UTF-8 (\(String(decoding: bytes, as: UTF8.self)))")
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { !$0.utf8.lexicographicallyPrecedes($1.utf8) && $0 != $1 }
     }
 
     static func realPath(_ path: String) -> String? {

@@ -77,7 +77,7 @@ enum LocalTree {
             throw HFSError.notFound("cannot stat '\(src)': \(String(cString: strerror(errno)).lowercased())")
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            try checkRegular(src)
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw HFSError.invalid("'\(src)' is not a regular file") }
             files.append(PutItem(source: .file(src), remote: target))
             return
         }
@@ -90,7 +90,8 @@ enum LocalTree {
     /// Appends what lies below `directory`; returns whether it holds a file at any depth.
     private static func walk(_ directory: String, remote: HFSPath, files: inout [PutItem], dirs: inout [Directory]) throws -> Bool {
         var holdsFile = false
-        for (name, type) in try entries(directory) {
+        for entry in try entries(directory) {
+            let (name, type) = (entry.name, entry.type)
             let path = (directory == "/" ? "" : directory) + "/" + name
             let child = try remote.appending(name)
             var isDirectory = type == DT_DIR
@@ -125,25 +126,13 @@ enum LocalTree {
     }
 
     /// The entries of `directory` (without . and ..) with their d_type, sorted by name bytes.
-    private static func entries(_ directory: String) throws -> [(String, Int32)] {
-        guard let dir = opendir(directory) else {
-            throw HFSError(.io, "cannot read directory '\(directory)': \(String(cString: strerror(errno)))")
+    private static func entries(_ directory: String) throws -> [Posix.DirectoryEntry] {
+        do {
+            return try Posix.listDirectory(directory)
+        } catch .cannotOpen(let err) {
+            throw HFSError(.io, "cannot read directory '\(directory)': \(String(cString: strerror(err)))")
+        } catch .nameNotUTF8(let shown) {
+            throw HFSError.invalid("'\(directory)' holds a file name that is not UTF-8 (\(shown))")
         }
-        defer { closedir(dir) }
-        var found: [(String, Int32)] = []
-        while let entry = readdir(dir) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            guard let name = String(validating: bytes, as: UTF8.self) else {
-                throw HFSError.invalid("'\(directory)' holds a file name that is not UTF-8 (\(String(decoding: bytes, as: UTF8.self)))")
-            }
-            if name != "." && name != ".." { found.append((name, Int32(entry.pointee.d_type))) }
-        }
-        return found.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-    }
-
-    static func checkRegular(_ path: String) throws {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw HFSError.notFound("cannot stat '\(path)': \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw HFSError.invalid("'\(path)' is not a regular file") }
     }
 }
