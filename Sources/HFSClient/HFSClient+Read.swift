@@ -354,23 +354,36 @@ public final class LocalFileSink: @unchecked Sendable {
         }
     }
 
-    /// False when the file system refused O_DIRECT (then nothing was written, and later writes
-    /// take the page cache). Copied through one reused aligned buffer, a frame at a time.
+    /// False when the file system refused O_DIRECT (then later writes take the page cache, and
+    /// the caller writes these bytes again through it). Bytes that already start on an aligned
+    /// address (frames assembled by ``FrameStreamParser``) are written as they are; others are
+    /// copied through one reused aligned buffer, a frame at a time.
     private func writeDirect(_ bytes: ByteBuffer, at offset: Int64) throws -> Bool {
+        let align = Limits.directWriteAlignment
+        if bytes.withUnsafeReadableBytes({ Int(bitPattern: $0.baseAddress) % align == 0 }) {
+            return try directWritten(bytes.withUnsafeReadableBytes { Posix.writeAll(directFD, $0, at: offset) })
+        }
         let size = Limits.frameLogicalBytesMax
         let staging = try takeBuffer(size)
         defer { buffers.withLockedValue { $0.append(staging) } }
         var rest = bytes, at = offset
         while let piece = rest.readSlice(length: min(size, rest.readableBytes)), piece.readableBytes > 0 {
             piece.withUnsafeReadableBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            let err = Posix.writeAll(directFD, UnsafeRawBufferPointer(start: staging, count: piece.readableBytes), at: at)
-            if err == EINVAL {
-                directOK.withLockedValue { $0 = false }
+            guard try directWritten(Posix.writeAll(directFD, UnsafeRawBufferPointer(start: staging, count: piece.readableBytes), at: at)) else {
                 return false
             }
-            if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
             at += Int64(piece.readableBytes)
         }
+        return true
+    }
+
+    /// An O_DIRECT write's outcome: true if written, false if the file system refused O_DIRECT.
+    private func directWritten(_ err: Int32) throws -> Bool {
+        if err == EINVAL {
+            directOK.withLockedValue { $0 = false }
+            return false
+        }
+        if err != 0 { throw HFSError(.io, "local: write \(path): \(String(cString: strerror(err)))") }
         return true
     }
 

@@ -11,7 +11,8 @@ import NIOCore
 /// Bounded memory: drained after each append, it holds at most the frame being assembled plus
 /// the last chunk. A frame lying whole inside a chunk is returned as a slice of that chunk (no
 /// copy); a frame that spans chunks is assembled in a buffer the parser reuses, so drop each
-/// returned frame before the next call (a frame still held forces a fresh buffer).
+/// returned frame before the next call (a frame still held forces a fresh buffer). The stored
+/// bytes of an assembled frame start on a ``Limits/directWriteAlignment`` boundary.
 public struct FrameStreamParser {
     /// Bytes of a frame that spans chunks, from its first header byte.
     private var assembly = ByteBuffer()
@@ -92,11 +93,25 @@ public struct FrameStreamParser {
     private mutating func moveToAssembly(_ count: Int) {
         guard count > 0 else { return }
         if assembly.readableBytes == 0 {
-            assembly.clear()
+            startAssembly()
         }
         if let pending {
             assembly.reserveCapacity(minimumWritableBytes: pending.frameLength - assembly.readableBytes)
         }
         assembly.writeImmutableBuffer(chunk.readSlice(length: count)!)
+    }
+
+    /// Makes room for a whole frame (its length if the header is known, else the largest) and
+    /// places it so that its stored bytes start on a ``Limits/directWriteAlignment`` boundary:
+    /// `hfs get` writes an assembled frame's bytes to an O_DIRECT file as they are, with no
+    /// copy into an aligned buffer first (``Limits/directWriteAlignment`` more bytes of room).
+    private mutating func startAssembly() {
+        let align = Limits.directWriteAlignment
+        let length = pending?.frameLength ?? (FrameHeader.size + FrameHeader.storedBytesMax)
+        assembly.clear(minimumCapacity: length + align)  // unique storage from here on: it stays put
+        let base = assembly.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        let pad = (align - Int((base + UInt(FrameHeader.size)) % UInt(align))) % align
+        assembly.moveWriterIndex(to: pad)
+        assembly.moveReaderIndex(to: pad)
     }
 }

@@ -214,14 +214,14 @@ extension Namenode {
         try await locations([p])[0]
     }
 
-    /// Files' extents with their readable replicas, in random order to spread reads.
+    /// Files' extents with their readable replicas, in each block's read order (``Placement/readOrder(block:replicas:)``).
     func locations(_ paths: [HFSPath]) async throws -> [FileLocations] {
         let files = try await blocking { try self.store.locations(paths) }
         let readable = cluster.readableNodes()
         return files.map { r in
             let extents = r.extents.map { e in
                 ExtentLocation(extent: e.extent, generation: e.generation,
-                               replicas: e.replicaNodes.compactMap { readable[$0] }.shuffled())
+                               replicas: Placement.readOrder(block: e.extent.block, replicas: e.replicaNodes.compactMap { readable[$0] }))
             }
             return FileLocations(status: r.status, extents: extents)
         }

@@ -27,6 +27,29 @@ public enum Placement {
         return chosen
     }
 
+    /// The order in which readers try a block's replicas: by a hash of the block and each
+    /// datanode's id (rendezvous hashing), the same for every reader and across restarts. A block
+    /// is then read from one replica while that one stays readable, so only one node's page cache
+    /// holds it (Ceph reads a placement group from its primary for the same reason; random order
+    /// would cache every block on all its nodes, or read from disk what another node has cached),
+    /// and the blocks of a file still spread evenly over the nodes holding them.
+    public static func readOrder(block: Int64, replicas: [DatanodeInfo]) -> [DatanodeInfo] {
+        replicas.map { ($0, readRank(block: block, node: $0.id)) }
+            .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0.id < $1.0.id }
+            .map(\.0)
+    }
+
+    /// FNV-1a of the node id mixed with the block id by SplitMix64's finalizer: stable, unlike
+    /// Swift's per-process seeded `Hasher`.
+    static func readRank(block: Int64, node: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in node.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        var z = h ^ (UInt64(bitPattern: block) &* 0x9e37_79b9_7f4a_7c15)
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
     /// Free space a datanode keeps: below it the node takes no new block. One `block_size` (a
     /// block allocated to it can then be filled) or 1% of its capacity, whichever is larger (room
     /// for the file system itself and for the metadata of what it holds). HDFS's equivalent,

@@ -68,6 +68,31 @@ private func parse(_ chunks: [ByteBuffer]) throws -> (frames: [ParsedFrame], con
         #expect(Bytes(try readAll(stream, chunkBytes: chunkBytes)) == Bytes(logical))
     }
 
+    /// Frames that span chunks are assembled with their stored bytes on an O_DIRECT boundary
+    /// (`hfs get` writes them to the file as they are); with chunks of 7 bytes the header spans
+    /// chunks too. Frames held by the caller (as get's writers do) keep their bytes.
+    @Test(arguments: [7, 4_096, 100_000])
+    func assembledFramesAreAligned(chunkBytes: Int) throws {
+        let (stream, _) = mixedStream(large: true)
+        var parser = FrameStreamParser()
+        var held: [(ByteBuffer, Bytes)] = []
+        var assembled = 0
+        for chunk in split(stream, chunkBytes: chunkBytes) {
+            parser.append(chunk)
+            while let (header, stored) = try parser.next() {
+                if header.frameLength > chunkBytes {
+                    assembled += 1
+                    let address = stored.withUnsafeReadableBytes { Int(bitPattern: $0.baseAddress) }
+                    #expect(address % Limits.directWriteAlignment == 0, "\(header.frameLength)-byte frame at \(address)")
+                }
+                held.append((stored, Bytes(stored)))
+            }
+        }
+        try parser.finish()
+        #expect(assembled >= 4)
+        for (stored, copy) in held { #expect(Bytes(stored) == copy) }
+    }
+
     @Test(arguments: [1 as UInt64, 2, 3])
     func randomSizeChunksYieldTheSameFrames(seed: UInt64) throws {
         let (stream, logical) = mixedStream(large: true)

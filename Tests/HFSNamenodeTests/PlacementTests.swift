@@ -90,3 +90,39 @@ import HFSTestSupport
         #expect(p.state(secondsSinceHeartbeat: 2) == .dead)
     }
 }
+
+@Suite struct ReadOrderTests {
+    let nodes = ["dn1", "dn2", "dn3"].map { DatanodeInfo(id: $0, address: "127.0.0.1:1", rack: "/r1") }
+
+    @Test func sameOrderWhateverTheInputOrder() {
+        for block in Int64(1)...300 {
+            let order = Placement.readOrder(block: block, replicas: nodes)
+            #expect(Set(order.map(\.id)) == Set(nodes.map(\.id)), "block \(block): \(order.map(\.id))")
+            #expect(Placement.readOrder(block: block, replicas: nodes.reversed()) == order)
+            #expect(Placement.readOrder(block: block, replicas: [nodes[1], nodes[2], nodes[0]]) == order)
+        }
+    }
+
+    /// Rendezvous hashing: a node that stops being readable leaves the others in their order, so
+    /// the blocks it did not serve first keep being read where they are cached.
+    @Test func aNodeLeavingKeepsTheOthersOrder() {
+        for block in Int64(1)...300 {
+            let all = Placement.readOrder(block: block, replicas: nodes)
+            let without = Placement.readOrder(block: block, replicas: nodes.filter { $0.id != "dn2" })
+            #expect(without == all.filter { $0.id != "dn2" }, "block \(block)")
+        }
+    }
+
+    @Test func blocksSpreadOverTheNodes() {
+        var first: [String: Int] = [:]
+        for block in Int64(1)...3_000 { first[Placement.readOrder(block: block, replicas: nodes)[0].id, default: 0] += 1 }
+        // 1,000 each expected (sd ~26).
+        for n in nodes { #expect((850...1_150).contains(first[n.id, default: 0]), "\(n.id) first for \(first[n.id, default: 0]) of 3,000 blocks") }
+    }
+
+    /// The same ranks in every process and after a restart (Swift's `Hasher` is seeded per process).
+    @Test func ranksAreFixedValues() {
+        #expect(Placement.readRank(block: 1, node: "dn1") == 3_257_780_861_765_894_402)
+        #expect(Placement.readRank(block: 42, node: "dn2") == 3_956_579_411_884_491_437)
+    }
+}
