@@ -298,8 +298,9 @@ struct CoalescedRun: Sendable {
 /// A local file being written by `get`. Bytes reach it only once verified; if the read fails
 /// the file is removed, so a failed get leaves no half file behind.
 ///
-/// With `direct`, the aligned bulk of each write goes around the page cache (O_DIRECT, through a
-/// reused aligned buffer) and only a file's unaligned tail through it: on a VM that hands free
+/// With `direct`, the aligned bulk of each write goes around the page cache (O_DIRECT: from the
+/// bytes as they are when they start on an aligned address, else through a reused aligned
+/// buffer) and only a file's unaligned tail through it: on a VM that hands free
 /// memory back to its host, filling fresh page-cache pages cost 1.5 s of CPU per GiB against
 /// ~0.15 s for direct writes (scripts/bench/pagecache.sh, docs/BENCHMARKS.md). Where O_DIRECT
 /// is refused (tmpfs on older kernels, some network file systems) every write goes through the page cache.
