@@ -62,6 +62,7 @@ let package = Package(
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "HFSMetadata", dependencies: [
@@ -99,6 +100,11 @@ let package = Package(
         .testTarget(name: "HFSClientTests", dependencies: ["HFSClient", "HFSFormat"]),
         .testTarget(name: "HFSImagingTests", dependencies: ["HFSImaging", "HFSTestSupport", "CZlib"]),
         .testTarget(name: "HFSIngestTests", dependencies: ["HFSIngest", "HFSImaging", "HFSTestSupport"]),
+        .testTarget(name: "HFSServerTests", dependencies: [
+            "HFSServer",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "HFSCore", "HFSFormat", "HFSTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -114,11 +114,8 @@ public final class Datanode: Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
-        headers[.contentLength] = "\(count)"
-        if count == 0 { return Response(status: .ok, headers: headers, body: .init()) }
-        let body = try await FileIO().loadFile(path: store.path(id), range: Int(offset)...Int(offset + count - 1),
-                                               context: context, chunkLength: 256 << 10)
-        return Response(status: .ok, headers: headers, body: body)
+        // With sendfile: the block's pages go from the page cache to the socket (FileBody).
+        return FileBody.response(path: store.path(id), offset: offset, count: count, headers: headers)
     }
 }
 
