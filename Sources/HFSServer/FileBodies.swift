@@ -1,3 +1,5 @@
+import Foundation
+import HFSCore
 import Hummingbird
 import NIOCore
 import NIOHTTP1
@@ -57,7 +59,18 @@ final class FileBodyHandler: ChannelOutboundHandler, RemovableChannelHandler {
                 if region.readableBytes == 0 {
                     try? region.fileHandle.close()
                 } else {
+                    // sendfile past a file's end writes nothing, which NIO takes as a socket to wait for:
+                    // a file cut shorter while it is sent (a replica being rewritten) ends
+                    // the connection within a second instead; the reader tries another replica.
+                    let channel = context.channel
+                    let watch = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+                        if (Self.size(region.fileHandle) ?? 0) < region.endIndex {
+                            task.cancel()
+                            channel.close(promise: nil)
+                        }
+                    }
                     context.write(wrapOutboundOut(.body(.fileRegion(region)))).whenComplete { _ in
+                        watch.cancel()
                         try? region.fileHandle.close()
                     }
                 }
@@ -72,13 +85,25 @@ final class FileBodyHandler: ChannelOutboundHandler, RemovableChannelHandler {
     }
 
     /// "OFFSET COUNT PATH" → the open range. A blocking open on the event loop: a local file
-    /// whose directory entry the route just looked up.
+    /// whose directory entry the route just looked up. Throws if the file is shorter than the range.
     private static func open(_ spec: String) throws -> FileRegion {
         let parts = spec.split(separator: " ", maxSplits: 2)
         guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0 else {
             throw ChannelError.inappropriateOperationForState
         }
         let handle = try NIOFileHandle(_deprecatedPath: String(parts[2]))
+        guard let size = size(handle), size >= offset + count else {
+            try? handle.close()
+            throw HFSError(.io, "\(parts[2]) is shorter than \(offset + count) bytes")
+        }
         return FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
+    }
+
+    /// The file's current size, nil if it cannot be read.
+    static func size(_ handle: NIOFileHandle) -> Int? {
+        try? handle.withUnsafeFileDescriptor { fd in
+            var st = stat()
+            return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
+        }
     }
 }

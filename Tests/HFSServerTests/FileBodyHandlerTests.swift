@@ -60,11 +60,19 @@ import Testing
         #expect(try channel.finish().isClean)
     }
 
-    @Test func aFileThatCannotBeOpenedClosesTheConnection() throws {
+    /// A file that is gone, or shorter than the range (sendfile past its end would write nothing,
+    /// and NIO would retry forever): no head goes out and the connection is closed.
+    @Test(arguments: ["missing", "short"])
+    func aRangeThatCannotBeSentClosesTheConnection(_ kind: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hfs-filebody-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("blk_1")
+        if kind == "short" { try Data(repeating: 1, count: 4_000).write(to: file) }
         let channel = EmbeddedChannel(handler: FileBodyHandler())
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         #expect(throws: (any Error).self) {
-            try channel.writeOutbound(HTTPServerResponsePart.head(head(length: 5, fileBody: "0 5 /nonexistent/hfs/blk_1")))
+            try channel.writeOutbound(HTTPServerResponsePart.head(head(length: 100, fileBody: "3950 100 \(file.path)")))
         }
         #expect(!channel.isActive, "a response that cannot be sent left the connection open")
         #expect(try outbound(channel).isEmpty, "a head went out for a body that cannot follow")
