@@ -197,7 +197,9 @@ for k in $(seq 1 "$RUNS"); do
     record "$k" "rss_MiB_$role" "$(div "${hwm:-0}" 1024)"
   done <"$D/daemons.tsv"
   # Gets start with no dirty pages left by the puts (else the kernel throttles the get's own
-  # writes while it flushes the datanodes' blocks): sync first, untimed.
+  # writes while it flushes the datanodes' blocks): sync first, untimed. Datanodes write around
+  # their page cache, so the cat reads every block from disk; each block has one replica that
+  # readers try first (Placement.readOrder), so the get after it reads those from memory.
   sync
   measure "$D/m.cat" bash -c '"$0" cat --config "$1" /bench/large.bin >/dev/null' "$HFS" "$CFG"
   record "$k" large_cat_MBps "$(div "${LARGE_BYTES}e-6" "$(seconds_of "$D/m.cat")")"
