@@ -145,7 +145,8 @@ struct StatOutput: Encodable {
 
 struct Stat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a file's size, replication, codec, stored bytes and blocks with their replica locations.")
+        abstract: "Show a file's size, replication, codec, stored bytes and blocks with their replica locations.",
+        discussion: "Each block's replicas are listed in the order readers try them: the first one serves every read while it is up.")
     @OptionGroup var client: ClientOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     @Argument(help: "Remote path.") var path: String
@@ -159,7 +160,7 @@ struct Stat: AsyncParsableCommand {
                 let loc = try await c.locations(p)
                 blocks = loc.extents.map {
                     .init(block: $0.extent.block, generation: $0.generation, offset: $0.extent.offset, storedLength: $0.extent.storedLength,
-                          logicalLength: $0.extent.logicalLength, replicas: $0.replicas.sorted { $0.id < $1.id })
+                          logicalLength: $0.extent.logicalLength, replicas: $0.replicas)
                 }
             }
             return StatOutput(path: st.path, type: st.type, size: st.size, storedSize: st.storedSize, replication: st.replication,

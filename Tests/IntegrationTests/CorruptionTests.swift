@@ -37,8 +37,9 @@ struct CorruptionTests {
         // Flip a byte inside the first frame's data on one replica only.
         try Self.flipByte(c, victim, block: block.block, at: UInt64(block.offset) + 24 + 5000)
 
-        // Replicas are tried in random order: read until a reader has met the bad one. The
-        // namenode then stops offering it (fsck: corrupt) and, soon after, replaces it.
+        // The victim is the replica readers try first (stat lists them in that order), so the
+        // first read meets it. The namenode then stops offering it (fsck: corrupt) and, soon
+        // after, replaces it; the loop only gives the report time to land.
         var reported = false
         for _ in 0..<40 {
             try await c.expectCat("/c.bin", data, "cat with one corrupt replica")
