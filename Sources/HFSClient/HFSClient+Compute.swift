@@ -165,7 +165,7 @@ extension HFSClient {
             req.method = .POST
             req.headers.add(name: "content-type", value: "application/json")
             req.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(request)))
-            let response = try await http.execute(req, timeout: .seconds(Limits.computeTaskTimeoutSeconds))
+            let response = try await dataHTTP.execute(req, timeout: .seconds(Limits.computeTaskTimeoutSeconds))
             guard response.status == .ok else {
                 let bytes = try await response.body.collect(upTo: 1 << 20)
                 let e = Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(node.id)")

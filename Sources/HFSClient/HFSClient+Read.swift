@@ -105,7 +105,7 @@ extension HFSClient {
                 var req = HTTPClientRequest(url: "http://\(replica.address)/api/v1/blocks/\(e.extent.block)?offset=\(pos)&length=\(end - pos)")
                 req.method = .GET
                 let response: HTTPClientResponse
-                do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+                do { response = try await dataHTTP.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
                     throw HFSError(.unavailable, Self.describe(error))
                 }
                 guard response.status == .ok else {
@@ -225,7 +225,7 @@ extension HFSClient {
         do {
             var req = HTTPClientRequest(url: "http://\(replica.address)/api/v1/blocks/\(run.block)?offset=\(run.start)&length=\(run.end - run.start)")
             req.method = .GET
-            let response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds))
+            let response = try await dataHTTP.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds))
             guard response.status == .ok else {
                 let bytes = try await response.body.collect(upTo: 1 << 20)
                 throw Self.remoteError(bytes, status: Int(response.status.code), from: "datanode \(replica.id)")

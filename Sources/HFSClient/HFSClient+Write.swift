@@ -310,7 +310,7 @@ extension HFSClient {
         req.headers.add(name: "x-hfs-kind", value: kind.rawValue)
         req.body = body
         let response: HTTPClientResponse
-        do { response = try await http.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
+        do { response = try await dataHTTP.execute(req, timeout: .seconds(Limits.requestTimeoutSeconds)) } catch {
             if let e = error as? HFSError { throw e }
             throw HFSError(.unavailable, "cannot reach datanode \(primary.id) at \(primary.address): \(Self.describe(error))", node: primary.id)
         }

@@ -12,7 +12,10 @@ import NIOFoundationCompat
 /// Call ``shutdown()`` when done.
 public final class HFSClient: Sendable {
     public let namenode: HostPort
+    /// To the namenode.
     let http: HTTPClient
+    /// To datanodes.
+    let dataHTTP: HTTPClient
     public let owner: String
 
     public init(namenode: HostPort) {
@@ -22,12 +25,20 @@ public final class HFSClient: Sendable {
         hc.timeout.connect = .seconds(Limits.connectTimeoutSeconds)
         hc.decompression = .disabled
         hc.http1_1ConnectionDebugInitializer = SocketReads.large
+        // The namenode: a refused connection is tried again until the connect timeout (a
+        // namenode that is restarting is back within it).
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
+        // Datanodes: a refused connection fails the request at once, and the reader moves to
+        // the next replica (the writer rebuilds its pipeline) instead of waiting out the connect
+        // timeout on every request to a node that is down but not yet declared dead.
+        hc.connectionPool.retryConnectionEstablishment = false
+        self.dataHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: hc)
         self.owner = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.loginName()
     }
 
     public func shutdown() async {
         try? await http.shutdown()
+        try? await dataHTTP.shutdown()
     }
 
     private static func loginName() -> String {
