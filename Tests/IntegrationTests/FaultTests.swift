@@ -46,6 +46,7 @@ struct FaultTests {
         if let victim {
             let holders = try await c.blocks("/midlarge.bin").blocks.flatMap(\.holders)
             #expect(!holders.isEmpty)
+            try await waitForDead(c, victim.id)
             try await waitFor("fsck healthy with \(victim.id) dead", seconds: 60) { try await c.fsck().1 == 0 }
             for b in try await c.blocks("/midlarge.bin").blocks {
                 #expect(b.holders.count == 2 && !b.holders.contains(victim.id), "block \(b.block) on \(b.holders.sorted())")

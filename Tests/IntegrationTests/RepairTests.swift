@@ -20,10 +20,7 @@ struct RepairTests {
 
         let victim = c.datanodes[0]
         c.kill9(victim.id)
-        try await waitFor("\(victim.id) reported dead", seconds: 30) {
-            let r = try JSONDecoder().decode(ReportResponse.self, from: try await c.ok(["report", "--json"]).stdout)
-            return r.datanodes.first { $0.id == victim.id }?.state == "dead"
-        }
+        try await waitForDead(c, victim.id)
         try await waitFor("fsck healthy again after \(victim.id) died", seconds: 60) { try await c.run(["fsck", "/"]).status == 0 }
 
         struct Stat: Decodable {
@@ -91,6 +88,16 @@ func waitForLive(_ c: TestCluster, _ count: Int) async throws {
     try await waitFor("\(count) live datanodes", seconds: 30) {
         let r = try JSONDecoder().decode(ReportResponse.self, from: try await c.ok(["report", "--json"]).stdout)
         return r.datanodes.filter { $0.state == "live" }.count >= count
+    }
+}
+
+/// Until the namenode reports datanode `id` dead (its replicas no longer count, repair starts).
+/// A test that killed a node waits for this before it waits for fsck to be healthy: until the
+/// namenode notices, the dead node's replicas still count and fsck can be healthy already.
+func waitForDead(_ c: TestCluster, _ id: String) async throws {
+    try await waitFor("\(id) reported dead", seconds: 30) {
+        let r = try JSONDecoder().decode(ReportResponse.self, from: try await c.ok(["report", "--json"]).stdout)
+        return r.datanodes.first { $0.id == id }?.state == "dead"
     }
 }
 
