@@ -68,18 +68,6 @@ public enum Posix {
         #endif
     }
 
-    /// Tells the kernel `count` bytes of the file at `offset` will be read soon
-    /// (`POSIX_FADV_WILLNEED`: it starts reading them into the page cache and returns). Best
-    /// effort: a file that cannot be opened is left to the reader to report.
-    public static func willNeed(path: String, offset: Int64, count: Int64) {
-        #if canImport(Glibc)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = posix_fadvise(fd, off_t(offset), off_t(count), POSIX_FADV_WILLNEED)
-        close(fd)
-        #endif
-    }
-
     /// A directory entry: its name and its type as the directory records it (`DT_DIR`, `DT_REG`,
     /// `DT_LNK`, ...; `DT_UNKNOWN` on file systems that do not say: ask `lstat` then).
     public struct DirectoryEntry: Sendable {

@@ -114,12 +114,8 @@ public final class Datanode: Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
-        // With sendfile: the block's pages go from the page cache to the socket (FileBody), on
-        // an event loop. Asking the kernel to read the whole range now (readahead, here off the
-        // loop) leaves sendfile less to wait for on a block that is not cached.
-        let path = store.path(id)
-        if count > 0 { Posix.willNeed(path: path, offset: offset, count: count) }
-        return FileBody.response(path: path, offset: offset, count: count, headers: headers)
+        // With sendfile: the block's pages go from the page cache to the socket (FileBody).
+        return FileBody.response(path: store.path(id), offset: offset, count: count, headers: headers)
     }
 }
 

@@ -89,7 +89,7 @@ final class FileBodyHandler: ChannelOutboundHandler, RemovableChannelHandler {
     private static func open(_ spec: String) throws -> FileRegion {
         let parts = spec.split(separator: " ", maxSplits: 2)
         guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0 else {
-            throw ChannelError.inappropriateOperationForState
+            throw HFSError(.io, "bad \(FileBody.headerName) value '\(spec)'")
         }
         let handle = try NIOFileHandle(_deprecatedPath: String(parts[2]))
         guard let size = size(handle), size >= offset + count else {
