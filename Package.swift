@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(name: "HFSImagingTests", dependencies: ["HFSImaging", "HFSTestSupport", "CZlib"]),
         .testTarget(name: "HFSIngestTests", dependencies: ["HFSIngest", "HFSImaging", "HFSTestSupport"]),
         .testTarget(name: "HFSServerTests", dependencies: [
-            "HFSServer",
+            "HFSServer", "HFSCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),

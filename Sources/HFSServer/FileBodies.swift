@@ -22,8 +22,27 @@ public enum FileBody {
     public static func response(path: String, offset: Int64, count: Int64, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentLength] = "\(count)"
-        headers[HTTPFields.Element.Name(headerName)!] = "\(offset) \(count) \(path)"
+        headers[HTTPFields.Element.Name(headerName)!] = headerValue(path: path, offset: offset, count: count)
         return Response(status: .ok, headers: headers, body: .init())
+    }
+
+    /// Bytes a path keeps as they are in the header; every other byte is percent-encoded, so that
+    /// any path (control characters, non-ASCII, `%`) passes the HTTP field checks unchanged.
+    private static let plain = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~")
+
+    /// "OFFSET COUNT PATH", the path percent-encoded.
+    static func headerValue(path: String, offset: Int64, count: Int64) -> String {
+        "\(offset) \(count) \(path.addingPercentEncoding(withAllowedCharacters: plain)!)"
+    }
+
+    /// The range a ``headerValue(path:offset:count:)`` names.
+    static func parse(_ value: String) throws -> (path: String, offset: Int, count: Int) {
+        let parts = value.split(separator: " ", maxSplits: 2)
+        guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0,
+              let path = String(parts[2]).removingPercentEncoding, !path.isEmpty else {
+            throw HFSError(.io, "bad \(headerName) value '\(value)'")
+        }
+        return (path, offset, count)
     }
 }
 
@@ -84,17 +103,14 @@ final class FileBodyHandler: ChannelOutboundHandler, RemovableChannelHandler {
         pending = nil
     }
 
-    /// "OFFSET COUNT PATH" → the open range. A blocking open on the event loop: a local file
-    /// whose directory entry the route just looked up. Throws if the file is shorter than the range.
+    /// The header's range, opened. A blocking open on the event loop: a local file whose
+    /// directory entry the route just looked up. Throws if the file is shorter than the range.
     private static func open(_ spec: String) throws -> FileRegion {
-        let parts = spec.split(separator: " ", maxSplits: 2)
-        guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0 else {
-            throw HFSError(.io, "bad \(FileBody.headerName) value '\(spec)'")
-        }
-        let handle = try NIOFileHandle(_deprecatedPath: String(parts[2]))
+        let (path, offset, count) = try FileBody.parse(spec)
+        let handle = try NIOFileHandle(_deprecatedPath: path)
         guard let size = size(handle), size >= offset + count else {
             try? handle.close()
-            throw HFSError(.io, "\(parts[2]) is shorter than \(offset + count) bytes")
+            throw HFSError(.io, "\(path) is shorter than \(offset + count) bytes")
         }
         return FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
     }
