@@ -70,7 +70,6 @@ extension Namenode {
             guard r.files.count <= Limits.commitFilesMax else {
                 throw HFSError.invalid("a commit holds at most \(Limits.commitFilesMax) files")
             }
-            for f in r.files { _ = try HFSPath(f.path) }
             try await blocking { try self.store.commit(r.files, acks: r.acks, overwrite: r.overwrite, owner: r.owner) }
             let short = r.acks.contains { ack in
                 r.files.contains { f in f.extents.contains { $0.block == ack.block } && ack.nodes.count < f.replication }

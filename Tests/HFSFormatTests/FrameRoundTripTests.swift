@@ -103,6 +103,28 @@ private func sample(_ kind: DataKind, _ count: Int) -> [UInt8] {
         #expect(stream.readableBytes == data.count + 4 * FrameHeader.size)
     }
 
+    /// `.auto` samples a frame before it runs lz4 over all of it: random bytes are judged from the
+    /// sample, and a compressible run of a fifth of the frame, wherever it lies in random bytes,
+    /// still gets the frame compressed.
+    @Test func autoSamplesAFrameBeforeCompressingIt() throws {
+        let encoder = FrameEncoder(policy: .auto)
+        let random = TestData.random(mib, seed: 21)
+        #expect(!random.withUnsafeBytes { encoder.probablyCompresses($0) })
+        #expect(TestData.text(mib).withUnsafeBytes { encoder.probablyCompresses($0) })
+        // Too small to sample: lz4 decides.
+        #expect(TestData.random(20_000, seed: 22).withUnsafeBytes { encoder.probablyCompresses($0) })
+
+        for size in [mib, 100_000] {
+            for start in [0, size * 2 / 5, size - size / 5] {
+                var data = TestData.random(size, seed: 23)
+                for i in start..<(start + size / 5) { data[i] = 0 }
+                let frames = try parseAll(encodeFrames(data, policy: .auto, encoder: encoder))
+                #expect(frames.map(\.header.codec) == [.lz4], "a run of zeros at \(start) of \(size)")
+                #expect(Bytes(try readAll(encodeFrames(data, policy: .auto, encoder: encoder))) == Bytes(data))
+            }
+        }
+    }
+
     @Test func explicitCodecsIgnoreTheImageFlag() throws {
         let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + sample(.text, 10_000)
         for (policy, codec) in [(CodecPolicy.lz4, Codec.lz4), (.zlib, .zlib), (.none, .none)] {
