@@ -149,7 +149,9 @@ struct FaultTests {
         let c = try currentCluster()
         try await waitForLive(c, 3)
         let dir = try c.localDir("midstdin-\(stdin)")
-        let data = TestData.random(16_000_000, seed: 1800)   // 16 blocks of 1 MiB
+        // 39 blocks of 1 MiB: enough that the put is still running when the victim dies (with 16, a
+        // put whose client skips lz4 on random frames could finish before the kill landed).
+        let data = TestData.random(40_000_000, seed: 1800)
         let abandoned = { c.logTail(lines: 1_000_000).components(separatedBy: "abandoned by its writer").count }
         let abandonedBefore = abandoned()
         let before = Self.disks(c)
