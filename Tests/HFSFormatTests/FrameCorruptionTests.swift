@@ -240,3 +240,58 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
         #expect(Bytes(out) == Bytes(data))
     }
 }
+
+/// The verifier checks codec-none frames piece by piece as chunks arrive: whatever the chunk
+/// size, a good stream verifies with the same counts, and a flipped bit or a cut anywhere is caught.
+@Suite struct FrameVerifierChunkTests {
+    static let chunkSizes = [1, 7, 23, 24, 25, 4096, 100_000, 1 << 20]
+
+    /// Frames of every codec back to back: none (random), lz4 and zlib (text). Chunks under 4 KiB
+    /// get a stream of small frames (a byte at a time through megabytes would take minutes).
+    func stream(chunk: Int) -> (ByteBuffer, logical: Int, frames: Int) {
+        var out = ByteBuffer()
+        var logical = 0
+        let scale = chunk < 4096 ? 1 : 100
+        for (data, policy) in [(TestData.random(21_000 * scale + 5, seed: 31), CodecPolicy.auto),
+                               (TestData.text(15_000 * scale, seed: 32), .lz4), (TestData.text(700 * scale, seed: 33), .zlib),
+                               (TestData.random(1, seed: 34), .none), (TestData.text(3_000 * scale, seed: 35), .auto)] {
+            out.writeImmutableBuffer(encodeFrames(data, policy: policy))
+            logical += data.count
+        }
+        return (out, logical, try! parseAll(out).count)
+    }
+
+    func verify(_ stream: ByteBuffer, chunk: Int) throws -> FrameVerifier {
+        var verifier = FrameVerifier()
+        for piece in split(stream, chunkBytes: chunk) { try verifier.consume(piece) }
+        try verifier.finish()
+        return verifier
+    }
+
+    @Test(arguments: chunkSizes)
+    func aGoodStreamVerifiesInAnyChunks(chunk: Int) throws {
+        let (s, logical, frames) = stream(chunk: chunk)
+        let v = try verify(s, chunk: chunk)
+        #expect(v.frames == frames && v.storedBytes == Int64(s.readableBytes) && v.logicalBytes == Int64(logical))
+    }
+
+    @Test(arguments: chunkSizes)
+    func aFlippedBitOrACutIsCaughtInAnyChunks(chunk: Int) throws {
+        let (s, _, _) = stream(chunk: chunk)
+        // Bytes in headers, in a codec-none frame's first, middle and last stored bytes (it spans
+        // chunks), and in compressed frames.
+        let first = try parseAll(s)[0].header
+        let noneEnd = first.frameLength
+        for index in [0, 5, 13, 20, FrameHeader.size, FrameHeader.size + 4096, noneEnd / 2, noneEnd - 1, noneEnd, noneEnd + 30,
+                      s.readableBytes / 2, s.readableBytes - 1] {
+            #expect(throws: HFSError.self, "bit flipped at \(index), chunks of \(chunk)") {
+                _ = try verify(flipping(s, byte: index, bit: 2), chunk: chunk)
+            }
+        }
+        for cut in [1, 23, FrameHeader.size + 1, noneEnd - 1, noneEnd + 10, s.readableBytes - 1] {
+            #expect(throws: HFSError.self, "cut after \(cut) bytes, chunks of \(chunk)") {
+                _ = try verify(s.getSlice(at: s.readerIndex, length: cut)!, chunk: chunk)
+            }
+        }
+    }
+}
