@@ -189,7 +189,9 @@ public final class FrameEncoder {
     /// compressed formats without an image signature) then cost lz4 on 8 KiB instead of the whole
     /// frame: on the throughput benchmark's random files that was ~7% of `hfs put`'s CPU. A
     /// compressible run that no window meets is shorter than an eighth of the frame, which leaves
-    /// the frame close to the 10% a codec must save anyway. Chunks under 32 KiB are not sampled.
+    /// the frame close to the 10% a codec must save anyway; repetition at distances longer than a
+    /// window (records of random bytes repeated every few KiB) is not seen by the sample, and such
+    /// a frame is stored as it is. Chunks under 32 KiB are not sampled.
     func probablyCompresses(_ chunk: UnsafeRawBufferPointer) -> Bool {
         let windows = 8, window = Self.probeWindowBytes
         guard chunk.count >= windows * window * 4 else { return true }

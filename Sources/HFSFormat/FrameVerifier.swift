@@ -21,8 +21,9 @@ public struct FrameVerifier {
     /// The frame whose stored bytes are arriving, and how many of them are still to come.
     private var current: FrameHeader?
     private var left = 0
-    /// Codec none: the CRC of the stored bytes so far. Other codecs: the stored bytes so far.
+    /// Codec none: the CRC of the stored bytes so far.
     private var crc: UInt32 = 0
+    /// Other codecs, a frame that spans chunks: its stored bytes so far.
     private var gathered = ByteBuffer()
 
     /// `decoder` holds the scratch memory; pass a pooled one to keep it warm across streams.
@@ -49,6 +50,7 @@ public struct FrameVerifier {
                     try check { try decoder.verify(header: header, stored: piece) }
                     counted(header)
                 } else {
+                    if gathered.readableBytes == 0 { gathered.clear(minimumCapacity: Int(header.storedLength)) }
                     gathered.writeBytes(piece)
                     if left == 0 { try completeFrame(header) }
                 }
@@ -83,7 +85,6 @@ public struct FrameVerifier {
         current = header
         left = Int(header.storedLength)
         crc = 0
-        if header.codec != .none { gathered.clear(minimumCapacity: left) }
         if left == 0 { try completeFrame(header) }
         return taken
     }

@@ -38,7 +38,7 @@ public enum FileBody {
     /// The range a ``headerValue(path:offset:count:)`` names.
     static func parse(_ value: String) throws -> (path: String, offset: Int, count: Int) {
         let parts = value.split(separator: " ", maxSplits: 2)
-        guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0,
+        guard parts.count == 3, let offset = Int(parts[0]), let count = Int(parts[1]), offset >= 0, count >= 0, count <= Int.max - offset,
               let path = String(parts[2]).removingPercentEncoding, !path.isEmpty else {
             throw HFSError(.io, "bad \(headerName) value '\(value)'")
         }

@@ -53,6 +53,8 @@ import Testing
         #""path":["/a"],"size":[1],"extentCount":[-1]"#,
         #""path":["/a"],"size":[1],"extentCount":[9223372036854775807]"#,
         #""path":["/a"],"size":[1],"image":[]"#,
+        #""path":["/a"],"size":[1],"extentCount":[0]"#,
+        #""path":["/a","/b"],"size":[1,1],"storedSize":[1,1],"replication":[1,1],"codec":["none","none"],"mtime":[0,0],"extentCount":[1,1]"#,
     ])
     func misalignedColumnsAreRejected(_ change: String) throws {
         // One file with one extent, then `change` overrides some of its columns.

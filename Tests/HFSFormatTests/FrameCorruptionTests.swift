@@ -284,14 +284,34 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
         let noneEnd = first.frameLength
         for index in [0, 5, 13, 20, FrameHeader.size, FrameHeader.size + 4096, noneEnd / 2, noneEnd - 1, noneEnd, noneEnd + 30,
                       s.readableBytes / 2, s.readableBytes - 1] {
-            #expect(throws: HFSError.self, "bit flipped at \(index), chunks of \(chunk)") {
-                _ = try verify(flipping(s, byte: index, bit: 2), chunk: chunk)
-            }
+            expectCorrupt("bit flipped at \(index), chunks of \(chunk)") { _ = try verify(flipping(s, byte: index, bit: 2), chunk: chunk) }
         }
         for cut in [1, 23, FrameHeader.size + 1, noneEnd - 1, noneEnd + 10, s.readableBytes - 1] {
-            #expect(throws: HFSError.self, "cut after \(cut) bytes, chunks of \(chunk)") {
-                _ = try verify(s.getSlice(at: s.readerIndex, length: cut)!, chunk: chunk)
-            }
+            expectCorrupt("cut after \(cut) bytes, chunks of \(chunk)") { _ = try verify(s.getSlice(at: s.readerIndex, length: cut)!, chunk: chunk) }
         }
+    }
+
+    /// Empty frames and a small compressed frame, cut at every chunk size: every header and frame
+    /// boundary falls on a chunk boundary somewhere, and the counts never change.
+    @Test func emptyAndSmallFramesAtEveryChunkBoundary() throws {
+        var s = ByteBuffer()
+        func empty() { FrameHeader(codec: .none, logicalLength: 0, storedLength: 0, dataCRC: 0).encode(into: &s) }
+        empty()
+        s.writeImmutableBuffer(encodeFrames(TestData.text(600, seed: 36), policy: .lz4))
+        empty()
+        s.writeImmutableBuffer(encodeFrames(TestData.random(100, seed: 37), policy: .none))
+        empty()
+        let frames = try parseAll(s)
+        #expect(frames.map(\.header.codec) == [.none, .lz4, .none, .none, .none])
+        for chunk in 1...s.readableBytes {
+            let v = try verify(s, chunk: chunk)
+            #expect(v.frames == 5 && v.storedBytes == Int64(s.readableBytes) && v.logicalBytes == 700, "chunks of \(chunk)")
+        }
+        // The lz4 frame with one bit flipped, its header whole in one chunk and its bytes in the next.
+        let lz4At = FrameHeader.size + FrameHeader.size + 10
+        var verifier = FrameVerifier()
+        let bad = flipping(s, byte: lz4At, bit: 1)
+        try verifier.consume(bad.getSlice(at: 0, length: 2 * FrameHeader.size)!)
+        expectCorrupt("flipped lz4 byte") { try verifier.consume(bad.getSlice(at: 2 * FrameHeader.size, length: bad.readableBytes - 2 * FrameHeader.size)!) }
     }
 }

@@ -94,7 +94,7 @@ import Testing
         #expect(try channel.finish().isClean)
     }
 
-    @Test(arguments: ["", "1 2", "x 2 /a", "1 -2 /a", "1 2 %zz"])
+    @Test(arguments: ["", "1 2", "x 2 /a", "1 -2 /a", "1 2 %zz", "9223372036854775807 1 /a"])
     func aMalformedHeaderIsAnError(_ value: String) {
         #expect(throws: HFSError.self) { try FileBody.parse(value) }
     }

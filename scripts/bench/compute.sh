@@ -166,23 +166,6 @@ print(t)' "$SRC")
 
 . "$ROOT/scripts/bench/lib.sh"
 
-# measure OUT CMD...: runs CMD (bounded by STEP_TIMEOUT), writes "SECONDS" to OUT.
-measure() {
-  local out=$1; shift
-  python3 - "$out" "$STEP_TIMEOUT" "$@" <<'EOF'
-import subprocess, sys, time
-out, limit, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-t = time.monotonic()
-try:
-    rc = subprocess.run(cmd, timeout=limit).returncode
-except subprocess.TimeoutExpired:
-    print(f"[bench] timed out after {limit:.0f} s: {' '.join(cmd)}", file=sys.stderr); sys.exit(124)
-with open(out, "w") as f:
-    f.write(f"{time.monotonic() - t:.6f}\n")
-sys.exit(rc)
-EOF
-}
-seconds_of() { cat "$1"; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$D/results.tsv"; }   # run metric value
 div() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.4f}')" "$1" "$2"; }
 

@@ -258,26 +258,6 @@ else:
 EOF
 }
 
-# measure OUT CMD...: runs CMD (bounded by STEP_TIMEOUT), writes "SECONDS CPU_SECONDS" to OUT (CPU: user +
-# system time of CMD and its children).
-measure() {
-  local out=$1; shift
-  python3 - "$out" "$STEP_TIMEOUT" "$@" <<'EOF'
-import resource, subprocess, sys, time
-out, limit, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-t = time.monotonic()
-try:
-    rc = subprocess.run(cmd, timeout=limit).returncode
-except subprocess.TimeoutExpired:
-    print(f"[bench] timed out after {limit:.0f} s: {' '.join(cmd)}", file=sys.stderr); sys.exit(124)
-with open(out, "w") as f:
-    dt, ru = time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
-    f.write(f"{dt:.6f} {ru.ru_utime + ru.ru_stime:.3f}\n")
-sys.exit(rc)
-EOF
-}
-seconds_of() { cut -d' ' -f1 "$1"; }
-cpu_of() { cut -d' ' -f2 "$1"; }
 # daemons_cpu SYS: CPU seconds (user + system) used so far by the servers of hfs or of SeaweedFS
 daemons_cpu() {
   local pids

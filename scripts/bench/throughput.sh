@@ -61,25 +61,6 @@ trap 'exit 130' INT TERM
 
 . "$ROOT/scripts/bench/lib.sh"
 
-# measure OUT CMD...: runs CMD (bounded by STEP_TIMEOUT), writes "SECONDS MAXRSS_KIB" to OUT.
-measure() {
-  local out=$1; shift
-  python3 - "$out" "$STEP_TIMEOUT" "$@" <<'EOF'
-import resource, subprocess, sys, time
-out, limit, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-t = time.monotonic()
-try:
-    rc = subprocess.run(cmd, timeout=limit).returncode
-except subprocess.TimeoutExpired:
-    print(f"[bench] timed out after {limit:.0f} s: {' '.join(cmd)}", file=sys.stderr); sys.exit(124)
-dt = time.monotonic() - t
-with open(out, "w") as f:
-    f.write(f"{dt:.6f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
-sys.exit(rc)
-EOF
-}
-seconds_of() { cut -d' ' -f1 "$1"; }
-rss_kib_of() { cut -d' ' -f2 "$1"; }
 hfs() { timeout "$STEP_TIMEOUT" "$HFS" "$@" --config "$CFG"; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$D/results.tsv"; }   # run metric value
 div() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.3f}')" "$1" "$2"; }
