@@ -83,14 +83,15 @@ extension Datanode {
 
     /// The logical bytes of a file whose every extent is in a block on this node's disk.
     func readLocal(_ file: ComputeFile) throws -> [UInt8] {
-        guard file.size <= Limits.computeFileBytesMax else {
+        guard file.size >= 0, file.size <= Limits.computeFileBytesMax else {
             throw HFSError.invalid("\(file.path) is \(file.size) bytes; compute hooks take files up to \(Limits.computeFileBytesMax)")
         }
         var out = ByteBuffer()
         out.reserveCapacity(Int(file.size))
         var reader = FrameReader()
         for e in file.extents {
-            guard let length = store.length(e.block), e.offset >= 0, e.storedLength >= 0, e.offset + e.storedLength <= length else {
+            guard let length = store.length(e.block), e.offset >= 0, e.storedLength >= 0, e.offset <= length,
+                  e.storedLength <= length - e.offset else {
                 throw HFSError(.notFound, "\(me.id) does not hold block \(e.block) of \(file.path)")
             }
             let fd = open(store.path(e.block), O_RDONLY | O_CLOEXEC)

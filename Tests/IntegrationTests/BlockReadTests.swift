@@ -37,6 +37,25 @@ extension ClusterTests {
             // Outside the block, and a block the node does not have.
             let outside = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(url)?offset=\(onDisk.count)&length=1"), timeout: .seconds(30))
             #expect(outside.status.code == 409)
+            // A range whose end does not fit in 64 bits is refused, not a crash of the datanode.
+            for query in ["offset=1&length=9223372036854775807", "offset=9223372036854775807&length=9223372036854775807"] {
+                let huge = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(url)?\(query)"), timeout: .seconds(30))
+                #expect(huge.status.code == 409, "\(query)")
+            }
+            // The same for a compute request naming such an extent, or a negative size.
+            for (size, offset) in [(10, "9223372036854775807"), (-1, "0")] {
+                var req = HTTPClientRequest(url: "http://\(node.address)/api/v1/compute")
+                req.method = .POST
+                req.body = .bytes(ByteBuffer(string: """
+                    {"hook":"stats","params":{},"files":[{"path":"/x","size":\(size),"extents":[{"block":\(block.block),\
+                    "offset":\(offset),"storedLength":9223372036854775807,"logicalLength":10}]}]}
+                    """))
+                let r = try await HTTPClient.shared.execute(req, timeout: .seconds(30))
+                let body = String(buffer: try await r.body.collect(upTo: 1 << 20))
+                #expect(r.status.code == 400 || body.contains("error"), "size \(size), offset \(offset): \(r.status) \(body)")
+            }
+            let health = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(node.address)/api/v1/health"), timeout: .seconds(30))
+            #expect(health.status == .ok, "the datanode stopped answering after malformed ranges")
             let missing = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://\(node.address)/api/v1/blocks/987654321"), timeout: .seconds(30))
             #expect(missing.status.code == 404)
             #expect(c.crashInLog() == nil, "\(c.crashInLog() ?? "")")
