@@ -23,6 +23,12 @@ public enum Limits {
     public static let pathComponentBytesMax = 255
     public static let pathBytesMax = 4096
     public static let pathDepthMax = 1000
+    /// The largest size, offset or length (bytes) a request may give a file, an extent, a block
+    /// acknowledgement or a datanode's capacity: 2^53 (8 PiB). Sums and products of such values in
+    /// the namenode (`du`, fsck, free space) stay far from overflowing Int64, and exact as JSON numbers.
+    public static let byteCountMax: Int64 = 1 << 53
+    /// Image attributes a commit may carry: width and height up to this, channels up to 16.
+    public static let imageSideMax = 1 << 31
     /// Entries returned by one directory listing request.
     public static let listingEntriesMax = 100_000
     /// Files whose locations one request may ask for.

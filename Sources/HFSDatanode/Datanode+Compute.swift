@@ -88,11 +88,18 @@ extension Datanode {
         }
         var out = ByteBuffer()
         out.reserveCapacity(Int(file.size))
-        var reader = FrameReader()
+        var reader = FrameReader(logicalBytesMax: file.size)
+        // Stored bytes are the logical ones plus frame headers and at most a codec's bound (lz4:
+        // +0.4%): twice the file is far more than any real file needs.
+        var storedLeft = 2 * file.size + Int64(FrameHeader.size) * 64
         for e in file.extents {
             guard let length = store.length(e.block), e.offset >= 0, e.storedLength >= 0, e.offset <= length,
                   e.storedLength <= length - e.offset else {
                 throw HFSError(.notFound, "\(me.id) does not hold block \(e.block) of \(file.path)")
+            }
+            storedLeft -= e.storedLength
+            guard storedLeft >= 0 else {
+                throw HFSError.invalid("\(file.path): its extents hold far more stored bytes than its \(file.size) bytes need")
             }
             let fd = open(store.path(e.block), O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw HFSError(.io, "\(me.id): open block \(e.block): \(String(cString: strerror(errno)))") }

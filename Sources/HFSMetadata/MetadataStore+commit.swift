@@ -68,7 +68,9 @@ private struct CommitBatch {
 
     /// Records the datanodes that hold `ack.block` and raises the block's length to `ack.length`.
     mutating func record(_ ack: BlockAck) throws {
-        guard ack.length >= 0 else { throw HFSError.invalid("block \(ack.block) acknowledged with negative length") }
+        guard (0...Limits.byteCountMax).contains(ack.length) else {
+            throw HFSError.invalid("block \(ack.block) acknowledged with a negative length or one over \(Limits.byteCountMax)")
+        }
         try requireUsable(ack.block, for: nil)
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO replica (block, datanode, state, length) VALUES (?, ?, 'finalized', ?)
@@ -85,18 +87,24 @@ private struct CommitBatch {
 
     private static func validate(_ file: NewFile, at path: HFSPath) throws {
         if path.isRoot { throw HFSError.isADirectory(path) }
-        guard file.size >= 0, file.storedSize >= 0 else {
-            throw HFSError.invalid("negative size for \(path)")
+        let bytes = 0...Limits.byteCountMax
+        guard bytes.contains(file.size), bytes.contains(file.storedSize) else {
+            throw HFSError.invalid("size of \(path) is negative or over \(Limits.byteCountMax) bytes")
         }
         guard (1...Limits.replicationMax).contains(file.replication) else {
             throw HFSError.invalid("replication \(file.replication) for \(path) is outside 1...\(Limits.replicationMax)")
         }
-        for extent in file.extents where extent.offset < 0 || extent.storedLength < 0 || extent.logicalLength < 0 {
-            throw HFSError.invalid("extent of \(path) in block \(extent.block) has a negative offset or length")
+        for extent in file.extents where !bytes.contains(extent.offset) || !bytes.contains(extent.storedLength) || !bytes.contains(extent.logicalLength) {
+            throw HFSError.invalid("extent of \(path) in block \(extent.block) has a negative offset or length, or one over \(Limits.byteCountMax)")
         }
         if let image = file.image {
             guard image.sha256.count == 64, image.sha256.allSatisfy(\.isHexDigit) else {
                 throw HFSError.invalid("sha256 of \(path) is not 64 hex digits")
+            }
+            let side = 0...Limits.imageSideMax
+            guard image.width.map(side.contains) ?? true, image.height.map(side.contains) ?? true,
+                  image.channels.map((0...16).contains) ?? true else {
+                throw HFSError.invalid("image attributes of \(path): width, height or channels out of range")
             }
         }
     }

@@ -74,7 +74,8 @@ extension MetadataStore {
     public func replicaCounts() throws -> [String: Int] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT datanode, COUNT(*) AS count FROM replica GROUP BY datanode")
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["datanode"], $0["count"]) })
+            // (Ids equal as Swift strings but not as SQLite bytes, "é" and "e\u{301}", are added up.)
+            return Dictionary(rows.map { ($0["datanode"], $0["count"]) }, uniquingKeysWith: +)
         }
     }
 

@@ -138,27 +138,29 @@ extension Namenode {
 
     /// `POST blocks/compacted`: the source datanode's answer.
     func compacted(_ r: CompactedRequest) async throws {
-        guard compaction.finish(r.block, newBlock: r.plan.newBlock) != nil else {
-            // Unknown, expired or from a previous run: the new block is nobody's.
-            _ = try await blocking { try self.store.retireUnreferenced([r.plan.newBlock]) }
+        // The plan is the one this namenode made, not what the request says it was.
+        guard let plan = compaction.finish(r.block, newBlock: r.plan.newBlock)?.plan else {
+            // Unknown, expired or from a previous run. The new block is not retired here (the
+            // request could name any block, an upload in flight too): a block no file references
+            // is retired once it is old enough (Limits.uncommittedBlockAgeSecondsMin).
             throw HFSError(.conflict, "no compaction of block \(r.block) into \(r.plan.newBlock) is under way")
         }
         guard let ack = r.ack, r.error == nil else {
             logger.warning("compaction of block \(r.block) failed: \(r.error ?? "no acknowledgement")")
             compaction.retryLater(r.block, now: cluster.now())
-            _ = try await blocking { try self.store.retireUnreferenced([r.plan.newBlock]) }
+            _ = try await blocking { try self.store.retireUnreferenced([plan.newBlock]) }
             return
         }
         do {
-            try await blocking { try self.store.switchCompacted(old: r.block, plan: r.plan, ack: ack) }
+            try await blocking { try self.store.switchCompacted(old: r.block, plan: plan, ack: ack) }
         } catch {
             logger.warning("compaction of block \(r.block) not applied: \(error)")
             compaction.retryLater(r.block, now: cluster.now())
-            _ = try await blocking { try self.store.retireUnreferenced([r.plan.newBlock]) }
+            _ = try await blocking { try self.store.retireUnreferenced([plan.newBlock]) }
             throw error
         }
         compaction.hold(r.block, until: cluster.now() + config.compactionIntervalSeconds)
         cluster.noteDamage()  // the new block may have fewer replicas than wanted: let replication look
-        logger.info("block \(r.block) compacted into block \(r.plan.newBlock) (\(ack.storedLength) bytes on \(ack.nodes.joined(separator: ",")))")
+        logger.info("block \(r.block) compacted into block \(plan.newBlock) (\(ack.storedLength) bytes on \(ack.nodes.joined(separator: ",")))")
     }
 }

@@ -130,6 +130,7 @@ extension Namenode {
         }
         api.json(.post, "datanodes/register") { req, _ in
             let r = try await JSONRoutes.decode(RegisterRequest.self, from: req)
+            try Self.checkSpace(r.capacityBytes, r.usedBytes)
             let unwanted = try await blocking {
                 try self.store.upsertDatanode(r.node, capacityBytes: r.capacityBytes, usedBytes: r.usedBytes)
                 return try self.store.replaceReplicas(of: r.node.id, with: r.blocks)
@@ -145,6 +146,7 @@ extension Namenode {
         }
         api.json(.post, "datanodes/heartbeat") { req, _ in
             let h = try await JSONRoutes.decode(HeartbeatRequest.self, from: req)
+            try Self.checkSpace(h.capacityBytes, h.usedBytes)
             guard self.cluster.heartbeat(h), !self.cluster.takeReregister(h.id) else { return HeartbeatResponse(reregister: true, commands: []) }
             // Old blocks of a compaction stay a while for reads that started before the switch.
             let held = self.compaction.heldBlocks(now: self.cluster.now())
@@ -278,5 +280,13 @@ extension Namenode {
         return FsckResponse(path: p.description, files: scan.files, directories: scan.directories, blocks: Int64(scan.blocks.count),
                             replicas: replicas, underReplicated: under, missing: missing, corrupt: corrupt, decommissioning: decommissioning,
                             healthy: under == 0 && missing == 0 && corrupt == 0, problems: problems, safeMode: cluster.checkSafeMode().reason)
+    }
+
+    /// A datanode's capacity and usage as it reports them: 0...``Limits/byteCountMax`` each.
+    static func checkSpace(_ capacity: Int64, _ used: Int64) throws {
+        let bytes = 0...Limits.byteCountMax
+        guard bytes.contains(capacity), bytes.contains(used) else {
+            throw HFSError.invalid("capacity and used bytes must be 0...\(Limits.byteCountMax), not \(capacity) and \(used)")
+        }
     }
 }

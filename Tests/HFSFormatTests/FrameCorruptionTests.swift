@@ -315,3 +315,21 @@ private func expectDecoderRejects(_ header: FrameHeader, _ stored: [UInt8], _ co
         expectCorrupt("flipped lz4 byte") { try verifier.consume(bad.getSlice(at: 2 * FrameHeader.size, length: bad.readableBytes - 2 * FrameHeader.size)!) }
     }
 }
+
+/// A reader told how many logical bytes to expect stops at the frame that would exceed them,
+/// before decoding it: a few stored bytes can claim 1 MiB each.
+@Suite struct FrameReaderLimitTests {
+    @Test func framesBeyondTheExpectedSizeAreCorrupt() throws {
+        let data = TestData.text(3 * Limits.frameLogicalBytesMax, seed: 41)
+        let stream = encodeFrames(data, policy: .lz4)
+        var exact = FrameReader(logicalBytesMax: Int64(data.count))
+        var out = ByteBuffer()
+        try exact.consume(stream, into: &out)
+        try exact.finish()
+        #expect(out.readableBytes == data.count)
+        var short = FrameReader(logicalBytesMax: Int64(data.count - 1))
+        out.clear()
+        expectCorrupt("one byte fewer expected") { try short.consume(stream, into: &out) }
+        #expect(out.readableBytes == 2 * Limits.frameLogicalBytesMax, "the frame past the limit was decoded")
+    }
+}

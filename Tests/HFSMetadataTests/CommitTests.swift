@@ -103,6 +103,24 @@ import Testing
         expectError(.isADirectory) {
             try store.commit([newFile("/", extents: [])], acks: [], overwrite: false, owner: "u")
         }
+        // Sizes, offsets and lengths beyond 2^53 (their sums and products in du and fsck would
+        // overflow), image attributes out of range, an acknowledgement beyond 2^53.
+        let block = try store.createBlock(kind: .packed, replication: 2, now: 1).id
+        let huge = Limits.byteCountMax + 1
+        for file in [newFile("/big", size: huge, extents: []),
+                     NewFile(path: "/big2", size: 1, storedSize: .max, replication: 16, codec: "none", mtime: 0, extents: []),
+                     newFile("/far", size: 1, extents: [Extent(block: block, offset: .max - 3, storedLength: 5, logicalLength: 1)]),
+                     newFile("/long", size: 1, extents: [Extent(block: block, offset: 0, storedLength: huge, logicalLength: 1)])] {
+            expectError(.invalidArgument, containing: file.path) { try store.commit([file], acks: [], overwrite: false, owner: "u") }
+        }
+        for (w, h, c) in [(Int.max, 1, 3), (1, -1, 3), (640, 480, 99)] {
+            var f = newFile("/img", extents: [])
+            f.image = ImageAttributes(format: "jpeg", width: w, height: h, channels: c, label: nil, sha256: String(repeating: "a", count: 64), invalid: nil)
+            expectError(.invalidArgument, containing: "image attributes") { try store.commit([f], acks: [], overwrite: false, owner: "u") }
+        }
+        expectError(.invalidArgument) {
+            try store.commit([], acks: [BlockAck(block: block, length: huge, nodes: ["dn1"])], overwrite: false, owner: "u")
+        }
         #expect(try store.listedPaths("/").isEmpty)
     }
 
