@@ -54,6 +54,10 @@ public struct HOGParameters: Sendable, Equatable {
     }
 }
 
+/// The most values `hog(_:parameters:)` returns (16 MiB of floats): every window of an 8192×8192
+/// image would be 3.9 billion.
+public let hogValuesMax = 4 << 20
+
 /// HOG descriptors of every window of `image`, like OpenCV's
 /// `cv2.HOGDescriptor().compute(img, winStride=(parameters.windowStrideX, windowStrideY), padding=(0, 0))`
 /// for an 8-bit gray or colour image (RGBA: alpha is ignored).
@@ -78,6 +82,12 @@ public func hog(_ image: Image, parameters: HOGParameters = HOGParameters()) thr
     guard image.width >= parameters.windowWidth, image.height >= parameters.windowHeight else {
         throw FeatureError(hook: "hog", message:
             "image \(image.width)x\(image.height) is smaller than the window \(parameters.windowWidth)x\(parameters.windowHeight)")
+    }
+    let windows = ((image.width - parameters.windowWidth) / parameters.windowStrideX + 1)
+        * ((image.height - parameters.windowHeight) / parameters.windowStrideY + 1)
+    guard windows <= hogValuesMax / parameters.windowLength else {
+        throw FeatureError(hook: "hog", message: "image \(image.width)x\(image.height) has \(windows) windows of \(parameters.windowLength) "
+            + "values, over the \(hogValuesMax) values a result may hold: use window=true, or a smaller image")
     }
     let gradients = HOGGradients(image, parameters: parameters)
     return HOGBlocks(gradients: gradients, parameters: parameters).windows()

@@ -109,19 +109,25 @@ private struct Listing {
     }
 
     /// Appends the children of directory `id` (at path `directory`), and with `recursive` their
-    /// subtrees, until `limit` entries; sets `truncated` if anything was left out.
+    /// subtrees depth first, until `limit` entries; sets `truncated` if anything was left out.
+    /// Iterative: renames can nest directories deeper than any path a client may name, and a
+    /// recursive walk of such a tree would overflow the stack.
     mutating func appendChildren(of id: Int64, at directory: String) throws {
         // One more than fits tells whether anything is left out.
-        for child in try namespace.children(of: id, limit: limit - entries.count + 1) {
+        var stack = [(children: try namespace.children(of: id, limit: limit - entries.count + 1).makeIterator(), path: directory)]
+        while !stack.isEmpty {
+            guard let child = stack[stack.count - 1].children.next() else {
+                stack.removeLast()
+                continue
+            }
             if entries.count == limit {
                 truncated = true
                 return
             }
-            let path = Inode.path(in: directory, name: child.name)
+            let path = Inode.path(in: stack[stack.count - 1].path, name: child.name)
             entries.append(child.status(path: path))
             if recursive, child.kind == .directory {
-                try appendChildren(of: child.id, at: path)
-                if truncated { return }
+                stack.append((try namespace.children(of: child.id, limit: limit - entries.count + 1).makeIterator(), path))
             }
         }
     }

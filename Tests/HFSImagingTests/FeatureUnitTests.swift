@@ -177,6 +177,10 @@ import Testing
         // window (1, 1) at stride 16 is window (2, 2) at stride 8
         #expect(Array(coarse[(3 * 3780)..<(4 * 3780)]) == Array(all[(8 * 3780)..<(9 * 3780)]))
         #expect(throws: FeatureError.self) { try hog(Image(width: 63, height: 128, channels: 1, pixels: [UInt8](repeating: 0, count: 63 * 128))) }
+        // Every window of a large image would be more values than a result may hold (2048x2048:
+        // 249 x 241 windows of 3780 values): refused before any work.
+        let large = Image(width: 2048, height: 2048, channels: 1, pixels: [UInt8](repeating: 7, count: 2048 * 2048))
+        #expect(throws: FeatureError.self) { try hog(large) }
         p.windowStrideX = 12
         #expect(throws: FeatureError.self) { try hog(image, parameters: p) }
         #expect(try hogWindow(image).count == 3780)
