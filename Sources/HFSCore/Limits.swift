@@ -27,8 +27,18 @@ public enum Limits {
     /// acknowledgement or a datanode's capacity: 2^53 (8 PiB). Sums and products of such values in
     /// the namenode (`du`, fsck, free space) stay far from overflowing Int64, and exact as JSON numbers.
     public static let byteCountMax: Int64 = 1 << 53
-    /// Image attributes a commit may carry: width and height up to this, channels up to 16.
+    /// The byte counts a request may carry: 0...``byteCountMax``.
+    public static let byteCounts: ClosedRange<Int64> = 0...byteCountMax
+    /// Image attributes a commit may carry: width and height up to this, channels up to
+    /// ``imageChannelsMax``.
     public static let imageSideMax = 1 << 31
+    public static let imageChannelsMax = 16
+
+    /// Whether `length` bytes from `offset` lie inside `size` bytes, compared without adding (the
+    /// numbers may come from a request, and their sum must not overflow).
+    public static func range(offset: Int64, length: Int64, fitsIn size: Int64) -> Bool {
+        offset >= 0 && length >= 0 && offset <= size && length <= size - offset
+    }
     /// Entries returned by one directory listing request.
     public static let listingEntriesMax = 100_000
     /// Files whose locations one request may ask for.

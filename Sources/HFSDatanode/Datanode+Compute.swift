@@ -89,12 +89,13 @@ extension Datanode {
         var out = ByteBuffer()
         out.reserveCapacity(Int(file.size))
         var reader = FrameReader(logicalBytesMax: file.size)
-        // Stored bytes are the logical ones plus frame headers and at most a codec's bound (lz4:
-        // +0.4%): twice the file is far more than any real file needs.
-        var storedLeft = 2 * file.size + Int64(FrameHeader.size) * 64
+        // Stored bytes are the logical ones plus a header per frame and at most a codec's bound
+        // (lz4: +0.4%): twice the file, and a header for each frame the largest file could have
+        // and one per extent, is far more than any real file needs.
+        let framesMax = Limits.computeFileBytesMax / Int64(Limits.frameLogicalBytesMax) + Int64(file.extents.count)
+        var storedLeft = 2 * file.size + Int64(FrameHeader.size) * framesMax
         for e in file.extents {
-            guard let length = store.length(e.block), e.offset >= 0, e.storedLength >= 0, e.offset <= length,
-                  e.storedLength <= length - e.offset else {
+            guard let length = store.length(e.block), Limits.range(offset: e.offset, length: e.storedLength, fitsIn: length) else {
                 throw HFSError(.notFound, "\(me.id) does not hold block \(e.block) of \(file.path)")
             }
             storedLeft -= e.storedLength

@@ -41,7 +41,7 @@ extension Datanode {
         do {
             guard let first = targets.first else { throw HFSError.invalid("no pipeline for the compaction of block \(id)") }
             guard let length = store.length(id) else { throw HFSError.notFound("\(me.id): no block \(id)") }
-            guard plan.ranges.allSatisfy({ $0.offset >= 0 && $0.length >= 0 && $0.offset <= length && $0.length <= length - $0.offset }) else {
+            guard plan.ranges.allSatisfy({ Limits.range(offset: $0.offset, length: $0.length, fitsIn: length) }) else {
                 throw HFSError(.conflict, "\(me.id): a range of the plan lies outside block \(id) of \(length) bytes")
             }
             let body = BlockFileBody(path: store.path(id), ranges: plan.ranges)

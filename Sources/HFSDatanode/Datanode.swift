@@ -109,8 +109,7 @@ public final class Datanode: Sendable {
         guard let length = store.length(id) else { throw HFSError.notFound("\(me.id): no block \(id)") }
         let offset = Int64(request.uri.queryParameters.get("offset") ?? "0") ?? -1
         let count = Int64(request.uri.queryParameters.get("length") ?? "\(length - max(offset, 0))") ?? -1
-        // (Compared without adding: a request's huge offset and length must not overflow.)
-        guard offset >= 0, count >= 0, offset <= length, count <= length - offset else {
+        guard Limits.range(offset: offset, length: count, fitsIn: length) else {
             throw HFSError(.conflict, "\(me.id): range \(offset)+\(count) is outside block \(id) of \(length) bytes")
         }
         var headers = HTTPFields()

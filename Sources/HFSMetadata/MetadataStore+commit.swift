@@ -68,7 +68,7 @@ private struct CommitBatch {
 
     /// Records the datanodes that hold `ack.block` and raises the block's length to `ack.length`.
     mutating func record(_ ack: BlockAck) throws {
-        guard (0...Limits.byteCountMax).contains(ack.length) else {
+        guard Limits.byteCounts.contains(ack.length) else {
             throw HFSError.invalid("block \(ack.block) acknowledged with a negative length or one over \(Limits.byteCountMax)")
         }
         try requireUsable(ack.block, for: nil)
@@ -87,7 +87,7 @@ private struct CommitBatch {
 
     private static func validate(_ file: NewFile, at path: HFSPath) throws {
         if path.isRoot { throw HFSError.isADirectory(path) }
-        let bytes = 0...Limits.byteCountMax
+        let bytes = Limits.byteCounts
         guard bytes.contains(file.size), bytes.contains(file.storedSize) else {
             throw HFSError.invalid("size of \(path) is negative or over \(Limits.byteCountMax) bytes")
         }
@@ -103,7 +103,7 @@ private struct CommitBatch {
             }
             let side = 0...Limits.imageSideMax
             guard image.width.map(side.contains) ?? true, image.height.map(side.contains) ?? true,
-                  image.channels.map((0...16).contains) ?? true else {
+                  image.channels.map((0...Limits.imageChannelsMax).contains) ?? true else {
                 throw HFSError.invalid("image attributes of \(path): width, height or channels out of range")
             }
         }

@@ -80,8 +80,7 @@ extension MetadataStore {
     /// outside the copied ranges (it was committed after the plan was made).
     public func switchCompacted(old: Int64, plan: CompactionPlan, ack: AppendResponse) throws {
         let copied = plan.ranges.reduce(0) { $0 + $1.length }
-        let bytes = 0...Limits.byteCountMax
-        guard bytes.contains(ack.offset), bytes.contains(ack.storedLength) else {
+        guard Limits.byteCounts.contains(ack.offset), Limits.byteCounts.contains(ack.storedLength) else {
             throw HFSError.invalid("compaction of block \(old): acknowledged offset or length out of range")
         }
         guard ack.storedLength == copied, ack.block == plan.newBlock else {

@@ -284,8 +284,7 @@ extension Namenode {
 
     /// A datanode's capacity and usage as it reports them: 0...``Limits/byteCountMax`` each.
     static func checkSpace(_ capacity: Int64, _ used: Int64) throws {
-        let bytes = 0...Limits.byteCountMax
-        guard bytes.contains(capacity), bytes.contains(used) else {
+        guard Limits.byteCounts.contains(capacity), Limits.byteCounts.contains(used) else {
             throw HFSError.invalid("capacity and used bytes must be 0...\(Limits.byteCountMax), not \(capacity) and \(used)")
         }
     }

@@ -201,9 +201,9 @@ for k in $(seq 1 "$RUNS"); do
   settle "$blocks_before"
 
   # sequential disk write references, on the datanodes' disk, last in the run: 2 GiB written
-  # and deleted just before the large put (where they used to be) slowed the put and get after
-  # them (the disk still busy with them: a 1 GiB O_DIRECT write right after took 0.95-1.2 s
-  # instead of 0.56-0.64 s). Through the page cache with fdatasync (what `dd` users quote), and
+  # and deleted just before the large put (where they used to be) could slow the put and get
+  # after them (a 1 GiB O_DIRECT write right after took 0.95 and 1.21 s, 0.53-0.67 s at other
+  # moments; docs/BENCHMARKS.md, session 9). Through the page cache with fdatasync (what `dd` users quote), and
   # around it (O_DIRECT, 4 MiB writes of the large file's random bytes: what datanodes and
   # `hfs get` do).
   measure "$D/m.dd" dd if=/dev/zero of="$D/dd.tmp" bs=1M count=2048 conv=fdatasync status=none
